@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { createApp } from './app';
+import { createRootLogger } from './common/logging/logger';
+import { ConfigError, loadConfig } from './config/app-config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createRootLogger(config.logLevel);
+  const app = await createApp(config, { logger });
+  await app.listen(config.port);
+
+  const where = config.runsHttpApi ? `open ${config.publicUrl}` : `health on ${config.publicUrl}/health/ready`;
+  logger.info(
+    { role: config.role, database: config.database.kind, queue: config.redisUrl ? 'bullmq' : 'in-process', sandbox: config.facebook.sandbox },
+    `Open Channel Relay is running (${config.role}): ${where}`,
+  );
+  if (process.stdout.isTTY || config.facebook.sandbox) {
+    process.stdout.write(`\n  Open Channel Relay is running: ${where}\n  API docs: ${config.publicUrl}/api/docs\n\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received: finishing in-flight requests and jobs`);
+    const timer = setTimeout(() => {
+      logger.error('Shutdown took longer than 30 s, exiting');
+      process.exit(1);
+    }, 30_000);
+    timer.unref();
+    // Stop taking connections first, then let Nest finish jobs and close the database.
+    const server = app.getHttpServer();
+    server.close();
+    server.closeIdleConnections?.();
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+void main().catch((error) => {
+  process.stderr.write(`The relay could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
