@@ -1,8 +1,11 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { BlobsModule } from './blobs/blobs.module';
 import { CommonModule } from './common/common.module';
+import { ContactCenterModule } from './contact-center/contact-center.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { GraphModule } from './facebook/graph.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
@@ -22,6 +25,9 @@ export class AppModule {
         QueueModule,
         MetricsModule,
         HealthModule,
+        BlobsModule,
+        GraphModule,
+        ContactCenterModule,
         ...featureModules,
         ...extra,
       ],

@@ -17,7 +17,7 @@ describe.each(backends())('boot, health and metrics on %s', (backend) => {
   it('answers readiness with the database and the queue checked', async () => {
     const res = await fetch(`${relay.url}/health/ready`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.checks.database).toBe('ok');
     expect(body.checks.queue).toEqual({ driver: backend.redisUrl ? 'bullmq' : 'in-process', status: 'ok' });
   });
@@ -37,7 +37,7 @@ describe.each(backends())('boot, health and metrics on %s', (backend) => {
   it('serves the OpenAPI document', async () => {
     const res = await fetch(`${relay.url}/api/docs/openapi.json`);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = (await res.json()) as any;
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.paths['/health/ready']).toBeDefined();
     expect((await fetch(`${relay.url}/api/docs`)).status).toBe(200);
