@@ -69,7 +69,7 @@ export function keyFromBase64(base64: string): EncryptionKey {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = plainToInstance(EnvSchema, pickKnown(env));
-  const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: false });
+  const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: false, stopAtFirstError: true });
   if (errors.length) throw new ConfigError(`Invalid configuration: ${errors.map(describe).join('; ')}`);
 
   const nodeEnv = parsed.NODE_ENV ?? 'development';
@@ -143,7 +143,7 @@ class EnvSchemaKeys {
 const SECRET_VARIABLES = new Set(['ENCRYPTION_KEY', 'ENCRYPTION_KEY_PREVIOUS', 'FACEBOOK_APP_SECRET', 'FACEBOOK_VERIFY_TOKEN']);
 
 function describe(error: ValidationError): string {
-  const reasons = Object.values(error.constraints ?? {});
+  const reasons = Object.values(error.constraints ?? {}).map((text) => text.replace(new RegExp(`^${error.property} `), ''));
   const value = SECRET_VARIABLES.has(error.property) || /URL$/.test(error.property) ? '' : ` (got ${JSON.stringify(error.value)})`;
   return `${error.property} ${reasons[0] ?? 'is invalid'}${value}`;
 }

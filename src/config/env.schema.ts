@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
   const text = String(value).toLowerCase();
@@ -16,7 +17,7 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
  * Validated once at boot by loadConfig(); nothing else reads process.env.
  */
 export class EnvSchema {
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'must be a whole number' }) @Min(1) @Max(65535)
+  @IsOptional() @Transform(toInt) @Min(1) @Max(65535) @IsInt({ message: 'must be a whole number' })
   PORT?: number;
 
   @IsOptional() @Transform(emptyToUndefined)
@@ -51,10 +52,10 @@ export class EnvSchema {
   @IsOptional() @Transform(emptyToUndefined) @Matches(/^\d{1,32}$/, { message: 'must be the numeric app id from the Facebook App Dashboard' })
   FACEBOOK_APP_ID?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(8, { message: 'looks too short for a Facebook app secret' })
+  @IsOptional() @Transform(emptyToUndefined) @MinLength(8, { message: 'looks too short for a Facebook app secret' }) @IsString()
   FACEBOOK_APP_SECRET?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(8, { message: 'must be at least 8 characters' }) @MaxLength(200)
+  @IsOptional() @Transform(emptyToUndefined) @MinLength(8, { message: 'must be at least 8 characters' }) @MaxLength(200) @IsString()
   FACEBOOK_VERIFY_TOKEN?: string;
 
   @IsOptional() @Transform(emptyToUndefined)
@@ -83,7 +84,7 @@ export class EnvSchema {
   @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'must be 1 to 40 letters, digits, - or _' })
   QUEUE_PREFIX?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt({ message: 'must be a whole number of days' }) @Min(1) @Max(3650)
+  @IsOptional() @Transform(toInt) @Min(1) @Max(3650) @IsInt({ message: 'must be a whole number of days' })
   RETENTION_DAYS?: number;
 
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
