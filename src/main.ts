@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { createRootLogger } from './common/logging/logger';
 import { ConfigError, loadConfig } from './config/app-config';
+import { demoEnvironment, demoInstructions, startDemoSandboxes, wantsDemo } from './demo/demo-sandboxes';
 
 async function main(): Promise<void> {
+  const demo = wantsDemo(process.env);
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(demo ? demoEnvironment(process.env) : process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -23,8 +25,10 @@ async function main(): Promise<void> {
     { role: config.role, database: config.database.kind, queue: config.redisUrl ? 'bullmq' : 'in-process', sandbox: config.facebook.sandbox },
     `Open Channel Relay is running (${config.role}): ${where}`,
   );
-  if (process.stdout.isTTY || config.facebook.sandbox) {
-    process.stdout.write(`\n  Open Channel Relay is running: ${where}\n  API docs: ${config.publicUrl}/api/docs\n\n`);
+  process.stdout.write(`\n  Open Channel Relay is running: ${where}\n  API docs: ${config.publicUrl}/api/docs\n`);
+  if (demo && config.runsHttpApi) {
+    const sandboxes = await startDemoSandboxes(config);
+    process.stdout.write(demoInstructions(config, sandboxes));
   }
 
   let stopping = false;

@@ -14,6 +14,14 @@ export default async function globalSetup(): Promise<void> {
       : 'Chromium: not found at /usr/bin/chromium, browser tests skipped',
   ];
   process.stdout.write(`\n[test backends]\n  ${lines.join('\n  ')}\n\n`);
+  if (process.env.REQUIRE_TEST_BACKENDS) {
+    const missing = [
+      !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL',
+      !process.env.TEST_REDIS_URL && 'TEST_REDIS_URL',
+      !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') && 'Chromium',
+    ].filter(Boolean);
+    if (missing.length) throw new Error(`REQUIRE_TEST_BACKENDS is set but ${missing.join(', ')} missing: CI runs every suite`);
+  }
 }
 
 function redactUrl(raw: string): string {
