@@ -9,6 +9,7 @@ import { Errors, GraphError } from './errors';
 import { EventGenerator } from './events';
 import { GraphApi, GraphRequest, tokenFrom } from './graph-routes';
 import { ParsedBody, readBody, readRaw, redirect, sendHtml, sendJson } from './http-util';
+import { CustomerSimulator, isSimulatorRequest } from './simulator';
 import { SandboxState } from './state';
 import { DEFAULT_APP_FIELDS, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_WEBHOOK_OPTIONS, FacebookSandboxOptions, ResolvedOptions } from './types';
 import { SandboxClock, newTraceId, sleep } from './util';
@@ -77,6 +78,7 @@ export async function startFacebookSandbox(input: FacebookSandboxOptions = {}): 
   const dialog = new LoginDialog(state, options);
   const control = new SandboxControl(state, cdn, webhooks, events, options, base);
   const routes = controlRoutes(control);
+  const simulator = new CustomerSimulator(control);
   if (options.seed) state.seed();
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -84,6 +86,8 @@ export async function startFacebookSandbox(input: FacebookSandboxOptions = {}): 
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname.startsWith('/_control')) return handleControl(control, routes, req, res, url);
+    // Customer simulator web page: GET / (without a token) and /simulator/... (no Graph id looks like that).
+    if (isSimulatorRequest(method, url, req)) return simulator.handle(req, res, url);
 
     const query = Object.fromEntries(url.searchParams);
     if (url.pathname.startsWith('/cdn/')) {
