@@ -11,6 +11,8 @@ export class BullMqDriver extends JobQueue {
   private readonly connection: IORedis;
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
+  /** BullMQ leaves connections it was given open; these are ours to close. */
+  private readonly workerConnections: IORedis[] = [];
 
   constructor(redisUrl: string, private readonly prefix: string, jobs: JobDefinition[]) {
     super();
@@ -49,13 +51,16 @@ export class BullMqDriver extends JobQueue {
 
   async startWorkers(handlers: Map<string, { job: JobDefinition; run: HandlerFn }>): Promise<void> {
     for (const { job, run } of handlers.values()) {
+      const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+      connection.on('error', (error) => this.logger.warn(`Redis (worker ${job.name}): ${error.message}`));
+      this.workerConnections.push(connection);
       const worker = new Worker(
         job.name,
         async (bullJob: Job) => {
           const attempt = bullJob.attemptsMade + 1;
           await run(bullJob.data as JobData, { jobId: bullJob.id ?? '', attempt, isFinalAttempt: attempt >= job.options.attempts });
         },
-        { connection: this.connection.duplicate({ maxRetriesPerRequest: null }), prefix: this.prefix, concurrency: job.options.concurrency },
+        { connection, prefix: this.prefix, concurrency: job.options.concurrency },
       );
       worker.on('failed', (failed, error) => {
         if (failed && failed.attemptsMade >= job.options.attempts) {
@@ -70,7 +75,9 @@ export class BullMqDriver extends JobQueue {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    for (const connection of [...this.workerConnections, this.connection]) {
+      await connection.quit().catch(() => connection.disconnect());
+    }
   }
 
   private queueFor(job: JobDefinition): Queue {
