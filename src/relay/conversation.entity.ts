@@ -21,4 +21,6 @@ export class Conversation {
   @Column({ name: 'last_customer_comment_id', type: 'varchar', length: 128, nullable: true }) lastCustomerCommentId: string | null;
   @Column({ name: 'created_at', type: 'datetime', precision: 3 }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 }) updatedAt: Date;
+  /** Last Messenger profile lookup (success or not): names are looked up again later when they are missing. */
+  @Column({ name: 'profile_checked_at', type: 'datetime', precision: 3, nullable: true }) profileCheckedAt?: Date | null;
 }

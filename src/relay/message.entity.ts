@@ -42,4 +42,8 @@ export class Message {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 }) updatedAt: Date;
   @Column({ name: 'delivered_at', type: 'datetime', precision: 3, nullable: true }) deliveredAt: Date | null;
+  /** Inbound delivery lease: while in the future, one worker owns this message's delivery. */
+  @Column({ name: 'locked_until', type: 'datetime', precision: 3, nullable: true }) lockedUntil?: Date | null;
+  /** The contact center's attachment id once the file is uploaded (kept so a retry does not upload again). */
+  @Column({ name: 'cc_attachment_id', type: 'varchar', length: 64, nullable: true }) ccAttachmentId?: string | null;
 }

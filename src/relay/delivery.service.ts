@@ -1,0 +1,267 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BlobStore } from '../blobs/blob-store';
+import { SecretBox } from '../common/crypto/secret-box';
+import { OutboundHttpError } from '../common/http/outbound-http';
+import { RelayHttpError } from '../common/errors/http-errors';
+import { newId } from '../common/ids';
+import { OpenChannelClient, OpenChannelTarget } from '../contact-center/open-channel-client';
+import { Database } from '../database/database';
+import { Integration } from '../integrations/integration.entity';
+import { JobContext, JobHandler } from '../queue/job';
+import { JobQueue } from '../queue/job-queue';
+import { Conversation } from './conversation.entity';
+import { AttemptResult, classifyAnswer, classifyNoAnswer } from './delivery-failure';
+import { DeliveryAttempt } from './delivery-attempt.entity';
+import { DeliverySettings } from './delivery.settings';
+import { MediaService, MediaTemporarilyUnavailable } from './media.service';
+import { Message } from './message.entity';
+import { buildNotification, CustomerNames, standardWebhookHeaders } from './notification';
+import { ProfileService } from './profile.service';
+import { RelayMetrics } from './relay-metrics';
+import { DeliverConversation, deliveryJobId } from './relay.jobs';
+
+interface Delivery {
+  integration: Integration;
+  target: OpenChannelTarget;
+  signingSecret: string | null;
+}
+
+const LAST_DELIVERY_WRITE_MS = 10_000;
+
+/**
+ * Hands a conversation's inbound messages to the contact center, oldest first. Only the oldest queued
+ * message of a conversation (the head) is ever attempted, under a lease in the database, so order holds
+ * across workers and processes; while the head waits for a retry, later messages wait with it, and
+ * other conversations (other jobs) go on.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger('Delivery');
+  private readonly lastDeliveryWritten = new Map<string, number>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly queue: JobQueue,
+    private readonly box: SecretBox,
+    private readonly client: OpenChannelClient,
+    private readonly blobs: BlobStore,
+    private readonly media: MediaService,
+    private readonly profiles: ProfileService,
+    private readonly settings: DeliverySettings,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  @JobHandler(DeliverConversation)
+  async deliverConversation(data: { conversationId: string }, _context?: JobContext): Promise<void> {
+    const conversation = await this.database.repo(Conversation).findOne({ where: { id: data.conversationId } });
+    if (!conversation) return;
+    const integration = await this.database.repo(Integration).findOne({ where: { id: conversation.integrationId } });
+    if (!integration) return;
+    if (!integration.enabled) {
+      await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null });
+      return;
+    }
+    const delivery: Delivery = {
+      integration,
+      target: { openchannelUrl: this.box.decrypt(integration.openchannelUrlEnc), apiKey: this.box.decryptOptional(integration.apiKeyEnc) },
+      signingSecret: this.box.decryptOptional(integration.signingSecretEnc),
+    };
+    for (let done = 0; ; done++) {
+      const head = await this.head(conversation.id);
+      if (!head) return;
+      const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
+      if (dueIn > 1_000 || done >= this.settings.batchPerJob) {
+        // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
+        await this.queue.add(DeliverConversation, { conversationId: conversation.id }, {
+          jobId: deliveryJobId(conversation.id, head.id, head.attempts), delayMs: Math.max(0, dueIn),
+        });
+        return;
+      }
+      if (!(await this.claim(head))) return; // another worker holds the head and carries on from it
+      const result = await this.attempt(head, conversation, delivery);
+      if (result.kind === 'retry') return;
+    }
+  }
+
+  /** Puts a failed message back in line (the contract's replay). Answers 404/409 in plain words. */
+  async replay(tenantId: string, messageId: string, integrationId?: string): Promise<Message> {
+    const repo = this.database.repo(Message);
+    const message = await repo.findOne({ where: { id: messageId, tenantId, ...(integrationId ? { integrationId } : {}) } });
+    if (!message || message.direction !== 'in') throw new RelayHttpError(404, 'not_found', 'No inbound message with this id in this integration');
+    if (message.status !== 'failed') {
+      throw new RelayHttpError(409, 'not_failed', `Only failed messages can be replayed; this one is ${message.status}`);
+    }
+    const now = new Date();
+    await repo.update({ id: message.id, tenantId }, { status: 'queued', attempts: 0, nextAttemptAt: now, lockedUntil: null, updatedAt: now });
+    if (message.conversationId) {
+      await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
+        jobId: `${deliveryJobId(message.conversationId, message.id, 0)}-replay-${now.getTime()}`,
+      });
+    }
+    return { ...message, status: 'queued', attempts: 0, lastError: message.lastError };
+  }
+
+  private head(conversationId: string): Promise<Message | null> {
+    return this.database.repo(Message).findOne({
+      where: { conversationId, direction: 'in', status: 'queued' },
+      order: { occurredAt: 'ASC', part: 'ASC', id: 'ASC' },
+    });
+  }
+
+  private async claim(message: Message): Promise<boolean> {
+    const now = new Date();
+    const result = await this.database.repo(Message).createQueryBuilder().update(Message)
+      .set({ lockedUntil: new Date(now.getTime() + this.settings.leaseMs) })
+      .where('id = :id AND status = :queued AND (locked_until IS NULL OR locked_until < :now)', { id: message.id, queued: 'queued', now })
+      .execute();
+    return result.affected === 1;
+  }
+
+  private async attempt(message: Message, conversation: Conversation, delivery: Delivery): Promise<AttemptResult> {
+    const startedAt = new Date();
+    let result: AttemptResult;
+    try {
+      result = await this.send(message, conversation, delivery);
+    } catch (error) {
+      if (error instanceof MediaTemporarilyUnavailable) {
+        result = { kind: 'retry', httpStatus: null, reason: `Could not copy the attachment from Facebook yet: ${error.message}` };
+      } else {
+        this.logger.error(`Delivery of message ${message.id} broke: ${(error as Error).stack ?? error}`);
+        result = { kind: 'retry', httpStatus: null, reason: 'The relay hit an internal error while delivering; it will try again' };
+      }
+    }
+    await this.record(message, startedAt, result);
+    return result;
+  }
+
+  private async send(message: Message, conversation: Conversation, delivery: Delivery): Promise<AttemptResult> {
+    const names = await this.profiles.names(conversation, delivery.integration);
+    let attachment: { id: string; filename: string } | undefined;
+    if (message.kind === 'attachment') {
+      const uploaded = await this.upload(message, delivery);
+      if ('kind' in uploaded) {
+        if (uploaded.kind !== 'as_text') return uploaded;
+        message = { ...message, text: uploaded.text };
+      } else {
+        attachment = uploaded;
+      }
+    }
+    return this.notify(message, conversation, names, delivery, attachment);
+  }
+
+  /** The file to the contact center's /api/attachments (once: the id is kept for retries). */
+  private async upload(message: Message, delivery: Delivery): Promise<{ id: string; filename: string } | AttemptResult | { kind: 'as_text'; text: string }> {
+    const copied = await this.media.ensureCopied(message);
+    if (copied.kind !== 'attachment') {
+      return { kind: 'as_text', text: copied.text ?? 'The customer sent a file the relay could not pass on.' };
+    }
+    const file = await this.blobs.read(message.tenantId, copied.blobId!);
+    if (!file) {
+      await this.database.repo(Message).update({ id: message.id }, { blobId: null });
+      return { kind: 'retry', httpStatus: null, reason: 'The copied file was no longer in the relay\'s store; copying it again' };
+    }
+    if (message.ccAttachmentId) return { id: message.ccAttachmentId, filename: file.filename };
+    let response;
+    try {
+      response = await this.client.uploadAttachment(delivery.target, { bytes: file.bytes, filename: file.filename, contentType: file.contentType });
+    } catch (error) {
+      if (error instanceof OutboundHttpError) return classifyNoAnswer(error, 60_000);
+      throw error;
+    }
+    if (response.status === 413) {
+      const size = `${(file.size / 1048576).toFixed(1)} MB`;
+      const who = message.event === 'echo' ? 'The page' : 'The customer';
+      return { kind: 'as_text', text: `${who} sent the file "${file.filename}" (${size}), which is too large for the contact center.` };
+    }
+    const result = classifyAnswer(response, 'attachment upload');
+    if (result.kind !== 'delivered') return result;
+    const id = response.json<{ id?: unknown }>()?.id;
+    if (id === undefined || id === null) return { kind: 'final', httpStatus: response.status, reason: 'The contact center accepted the attachment upload but answered no attachment id' };
+    const ccAttachmentId = String(id).slice(0, 64);
+    await this.database.repo(Message).update({ id: message.id }, { ccAttachmentId });
+    message.ccAttachmentId = ccAttachmentId;
+    return { id: ccAttachmentId, filename: file.filename };
+  }
+
+  private async notify(message: Message, conversation: Conversation, names: CustomerNames, delivery: Delivery, attachment?: { id: string; filename: string }): Promise<AttemptResult> {
+    const body = JSON.stringify(buildNotification(message, conversation, names, attachment));
+    const headers: Record<string, string> = { 'x-relay-delivery-id': message.id, 'x-relay-event': message.event };
+    if (delivery.signingSecret) Object.assign(headers, standardWebhookHeaders(delivery.signingSecret, message.id, body));
+    const timer = this.metrics.deliveryDuration.startTimer();
+    try {
+      const response = await this.client.notify(delivery.target, JSON.parse(body), headers, this.settings.notifyTimeoutMs);
+      return classifyAnswer(response, 'notification');
+    } catch (error) {
+      if (error instanceof OutboundHttpError) return classifyNoAnswer(error, this.settings.notifyTimeoutMs);
+      throw error;
+    } finally {
+      timer();
+    }
+  }
+
+  /** The attempt row, then the message's new state; a retry schedules the job that picks the conversation up again. */
+  private async record(message: Message, startedAt: Date, result: AttemptResult): Promise<void> {
+    const now = new Date();
+    const attempts = message.attempts + 1;
+    const exhausted = result.kind === 'retry' && attempts >= this.settings.maxAttempts;
+    const outcome = result.kind === 'delivered' ? 'delivered' : result.kind === 'final' || exhausted ? 'failed' : 'retry';
+    this.metrics.deliveries.inc({ outcome });
+    const error = result.kind === 'delivered' ? null : exhausted ? `Gave up after ${attempts} attempts over ${hoursSince(message.createdAt)}: ${result.reason}` : result.reason;
+    await this.database.repo(DeliveryAttempt).insert({
+      id: newId(), tenantId: message.tenantId, integrationId: message.integrationId, messageId: message.id, attempt: attempts,
+      startedAt, durationMs: now.getTime() - startedAt.getTime(), httpStatus: result.httpStatus, outcome, error,
+    });
+    const repo = this.database.repo(Message);
+    if (result.kind === 'delivered') {
+      await repo.update({ id: message.id }, {
+        status: 'delivered', attempts, deliveredAt: now, remoteId: result.remoteId, lastError: null, nextAttemptAt: null, lockedUntil: null,
+        updatedAt: now, text: message.text,
+      });
+      this.touchIntegration(message.integrationId, now);
+      return;
+    }
+    if (outcome === 'failed') {
+      this.logger.warn(`Message ${message.id} failed: ${error}`);
+      await repo.update({ id: message.id }, { status: 'failed', attempts, lastError: error, nextAttemptAt: null, lockedUntil: null, updatedAt: now });
+      return;
+    }
+    const retry = result as Extract<AttemptResult, { kind: 'retry' }>;
+    const delay = retry.retryAfterMs !== undefined
+      ? Math.min(Math.max(retry.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)
+      : this.settings.retryDelay(attempts);
+    await repo.update({ id: message.id }, {
+      attempts, lastError: error, nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, updatedAt: now,
+    });
+    if (message.conversationId) {
+      await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
+        jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: delay,
+      }).catch((enqueueError: Error) => this.logger.warn(`Retry of ${message.id} not enqueued (the sweeper will): ${enqueueError.message}`));
+    }
+  }
+
+  private touchIntegration(integrationId: string, now: Date): void {
+    if (now.getTime() - (this.lastDeliveryWritten.get(integrationId) ?? 0) < LAST_DELIVERY_WRITE_MS) return;
+    this.lastDeliveryWritten.set(integrationId, now.getTime());
+    this.database.repo(Integration).update({ id: integrationId }, { lastDeliveryAt: now })
+      .catch((error: Error) => this.logger.warn(`Could not record lastDeliveryAt: ${error.message}`));
+  }
+
+  /** Held messages of an integration that was switched on again go back in line. */
+  async releaseHeld(integrationId: string): Promise<number> {
+    const now = new Date();
+    const held = await this.database.repo(Message).find({ select: { conversationId: true }, where: { integrationId, direction: 'in', status: 'held' } });
+    if (!held.length) return 0;
+    await this.database.repo(Message).update({ integrationId, direction: 'in', status: 'held' }, { status: 'queued', nextAttemptAt: now });
+    const conversations = [...new Set(held.map((m) => m.conversationId).filter((id): id is string => Boolean(id)))];
+    await this.queue.addBulk(DeliverConversation, conversations.map((conversationId) => ({
+      data: { conversationId }, jobId: `c-${conversationId}-release-${now.getTime()}`,
+    })));
+    return held.length;
+  }
+}
+
+function hoursSince(date: Date): string {
+  const hours = (Date.now() - date.getTime()) / 3600_000;
+  return hours >= 1 ? `${Math.round(hours)} h` : `${Math.max(1, Math.round(hours * 60))} min`;
+}
+

@@ -1,0 +1,298 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { newId } from '../common/ids';
+import { Database } from '../database/database';
+import { Integration } from '../integrations/integration.entity';
+import { JobQueue } from '../queue/job-queue';
+import { InboundEvent, ParsedWebhook, ReceiptEvent } from '../webhooks/inbound-event';
+import { Conversation } from './conversation.entity';
+import { Message, MessageStatus } from './message.entity';
+import { PageIntegrations } from './page-integrations';
+import { RelayMetrics } from './relay-metrics';
+import { DeliverConversation, deliveryJobId, FetchMedia } from './relay.jobs';
+
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  dropped: number;
+  ignored: number;
+}
+
+interface Planned {
+  event: InboundEvent;
+  integration: Integration;
+  status: MessageStatus | null;
+}
+
+const CHUNK = 200;
+const LAST_EVENT_WRITE_MS = 10_000;
+
+/**
+ * Persists one webhook POST before Facebook gets its 200: one integration lookup, one transaction
+ * (conversations, message rows deduplicated by key, receipts), then the delivery jobs in bulk.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private readonly lastEventWritten = new Map<string, number>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly pages: PageIntegrations,
+    private readonly queue: JobQueue,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  async ingest(parsed: ParsedWebhook): Promise<IngestResult> {
+    const integrations = await this.pages.forPages(parsed.pageIds);
+    const planned: Planned[] = [];
+    const receipts: Array<{ receipt: ReceiptEvent; integration: Integration }> = [];
+    let dropped = 0;
+    for (const event of parsed.events) {
+      const integration = integrations.get(event.pageId);
+      if (!integration || integration.status === 'superseded') {
+        dropped++;
+        this.metrics.dropped.inc({ reason: 'no_integration' });
+        continue;
+      }
+      if (event.type === 'receipt') {
+        receipts.push({ receipt: event, integration });
+        continue;
+      }
+      if (event.channel === 'wall' && !integration.wallPosts) {
+        dropped++;
+        this.metrics.dropped.inc({ reason: 'wall_posts_off' });
+        continue;
+      }
+      planned.push({ event, integration, status: statusFor(event, integration) });
+    }
+
+    const result = await this.database.transaction(async (manager) => {
+      const stored = planned.filter((p) => p.status !== null);
+      const conversations = await this.conversations(manager, stored.filter((p) => p.event.role !== 'page_authored'), receipts);
+      const { rows, duplicates } = await this.insertMessages(manager, stored, conversations);
+      await this.updateConversations(manager, rows, stored, conversations);
+      await this.applyStatusUpdates(manager, planned, receipts, conversations);
+      return { rows, duplicates };
+    });
+
+    await this.enqueue(result.rows);
+    this.touchIntegrations(planned.map((p) => p.integration));
+    this.metrics.events.inc({ outcome: 'stored' }, result.rows.length);
+    if (result.duplicates) this.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+    if (parsed.ignored) this.metrics.events.inc({ outcome: 'ignored' }, parsed.ignored);
+    return { stored: result.rows.length, duplicates: result.duplicates, dropped, ignored: parsed.ignored };
+  }
+
+  /** Existing conversations for every (integration, customer, thread) in the batch; missing ones created. */
+  private async conversations(
+    manager: EntityManager,
+    planned: Planned[],
+    receipts: Array<{ receipt: ReceiptEvent; integration: Integration }>,
+  ): Promise<Map<string, Conversation>> {
+    const wanted = new Map<string, { integration: Integration; event?: InboundEvent; customerId: string; threadId: string }>();
+    for (const { event, integration } of planned) {
+      wanted.set(conversationKey(integration.id, event.customerId, event.threadId), { integration, event, customerId: event.customerId, threadId: event.threadId });
+    }
+    for (const { receipt, integration } of receipts) {
+      const key = conversationKey(integration.id, receipt.customerId, '');
+      if (!wanted.has(key)) wanted.set(key, { integration, customerId: receipt.customerId, threadId: '' });
+    }
+    const found = new Map<string, Conversation>();
+    if (!wanted.size) return found;
+    const load = async (keys: string[]) => {
+      const entries = keys.map((key) => wanted.get(key)!);
+      for (const slice of chunks(entries, CHUNK)) {
+        const rows = await manager.getRepository(Conversation).find({
+          where: { integrationId: In(unique(slice.map((w) => w.integration.id))), customerId: In(unique(slice.map((w) => w.customerId))) },
+        });
+        for (const row of rows) {
+          const key = conversationKey(row.integrationId, row.customerId, row.threadId);
+          if (wanted.has(key)) found.set(key, row);
+        }
+      }
+    };
+    await load([...wanted.keys()]);
+    const now = new Date();
+    const missing = [...wanted.entries()].filter(([key, w]) => !found.has(key) && w.event); // receipts never create one
+    if (missing.length) {
+      const rows: Conversation[] = missing.map(([, w]) => ({
+        id: newId(), tenantId: w.integration.tenantId, integrationId: w.integration.id, channel: w.event!.channel,
+        customerId: w.customerId, threadId: w.threadId, customerName: w.event!.customerName ?? null,
+        firstName: null, lastName: null, lastCustomerMessageAt: null, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
+      }));
+      for (const slice of chunks(rows, CHUNK)) {
+        await manager.createQueryBuilder().insert().into(Conversation).values(slice).orIgnore().updateEntity(false).execute();
+      }
+      await load(missing.map(([key]) => key)); // picks up rows a concurrent request inserted first
+    }
+    return found;
+  }
+
+  private async insertMessages(manager: EntityManager, planned: Planned[], conversations: Map<string, Conversation>) {
+    const now = new Date();
+    const candidates: Message[] = [];
+    const seen = new Set<string>();
+    for (const { event, integration, status } of planned) {
+      const conversation = event.role === 'page_authored' ? undefined : conversations.get(conversationKey(integration.id, event.customerId, event.threadId));
+      for (const part of event.parts) {
+        if (seen.has(part.dedupKey)) continue;
+        seen.add(part.dedupKey);
+        const payload: Record<string, unknown> = {};
+        if (part.attachment) payload.attachment = part.attachment;
+        if (Object.keys(event.context).length) payload.context = event.context;
+        if (event.role === 'page_authored') payload.authorId = event.customerId;
+        candidates.push({
+          id: newId(), tenantId: integration.tenantId, integrationId: integration.id, conversationId: conversation?.id ?? null,
+          direction: 'in', kind: part.kind, event: event.event, text: part.text,
+          payload: Object.keys(payload).length ? JSON.stringify(payload) : null,
+          status: status!, attempts: 0, lastError: null, nextAttemptAt: status === 'queued' ? now : null,
+          dedupKey: part.dedupKey, externalId: event.externalId, remoteId: null, blobId: null,
+          occurredAt: event.occurredAt, part: part.part, createdAt: now, updatedAt: now, deliveredAt: null,
+        });
+      }
+    }
+    if (!candidates.length) return { rows: [] as Message[], duplicates: 0 };
+    const existing = new Set<string>();
+    for (const slice of chunks(candidates, CHUNK)) {
+      const rows = await manager.getRepository(Message).find({ select: { dedupKey: true }, where: { dedupKey: In(slice.map((m) => m.dedupKey!)) } });
+      for (const row of rows) existing.add(row.dedupKey!);
+    }
+    const rows = candidates.filter((m) => !existing.has(m.dedupKey!));
+    for (const slice of chunks(rows, CHUNK)) {
+      await manager.createQueryBuilder().insert().into(Message).values(slice).orIgnore().updateEntity(false).execute();
+    }
+    return { rows, duplicates: candidates.length - rows.length };
+  }
+
+  /** The 24-hour window, where public replies go, and the wall author's name: only from new rows. */
+  private async updateConversations(manager: EntityManager, rows: Message[], planned: Planned[], conversations: Map<string, Conversation>) {
+    const fresh = new Set(rows.map((r) => r.dedupKey));
+    const changes = new Map<string, Partial<Conversation>>();
+    for (const { event, integration } of planned) {
+      if (!event.parts.some((p) => fresh.has(p.dedupKey))) continue;
+      if (event.role !== 'customer' && event.role !== 'reaction') continue;
+      const conversation = conversations.get(conversationKey(integration.id, event.customerId, event.threadId));
+      if (!conversation) continue;
+      const change = changes.get(conversation.id) ?? {};
+      const at = new Date(event.occurredAt);
+      const current = change.lastCustomerMessageAt ?? conversation.lastCustomerMessageAt;
+      if (!current || current.getTime() <= at.getTime()) {
+        change.lastCustomerMessageAt = at;
+        if (event.channel === 'wall' && event.event === 'comment' && event.externalId) change.lastCustomerCommentId = event.externalId;
+      }
+      if (event.customerName && event.customerName !== conversation.customerName) change.customerName = event.customerName.slice(0, 255);
+      changes.set(conversation.id, change);
+    }
+    const now = new Date();
+    for (const [id, change] of changes) {
+      if (!Object.keys(change).length) continue;
+      await manager.getRepository(Conversation).update({ id }, { ...change, updatedAt: now });
+    }
+  }
+
+  /** Own echoes confirm our sends; reactions, deliveries and reads move outbound messages forward. */
+  private async applyStatusUpdates(
+    manager: EntityManager,
+    planned: Planned[],
+    receipts: Array<{ receipt: ReceiptEvent; integration: Integration }>,
+    conversations: Map<string, Conversation>,
+  ) {
+    const repo = manager.getRepository(Message);
+    const now = new Date();
+    const ownEchoes = planned.filter((p) => p.event.role === 'own_echo' && p.event.externalId);
+    for (const slice of chunks(ownEchoes, CHUNK)) {
+      await repo.update(
+        { direction: 'out', status: 'sending', externalId: In(slice.map((p) => p.event.externalId!)) },
+        { status: 'sent', updatedAt: now },
+      );
+    }
+    for (const { event, integration } of planned) {
+      if (event.role !== 'reaction' || !event.targetMid) continue;
+      await repo.update(
+        { integrationId: integration.id, direction: 'out', externalId: event.targetMid, status: In(['sending', 'sent', 'delivered']) },
+        { status: 'read', updatedAt: now },
+      );
+    }
+    for (const { receipt, integration } of receipts) {
+      const conversation = conversations.get(conversationKey(integration.id, receipt.customerId, ''));
+      const from: MessageStatus[] = receipt.status === 'read' ? ['sending', 'sent', 'delivered'] : ['sending', 'sent'];
+      if (conversation) {
+        await repo.createQueryBuilder().update(Message)
+          .set({ status: receipt.status, updatedAt: now })
+          .where('conversation_id = :conversationId AND direction = :out AND status IN (:...from) AND occurred_at <= :watermark', {
+            conversationId: conversation.id, out: 'out', from, watermark: receipt.watermark,
+          })
+          .execute();
+      }
+      if (receipt.mids.length) {
+        await repo.update({ integrationId: integration.id, direction: 'out', externalId: In(receipt.mids), status: In(from) }, { status: receipt.status, updatedAt: now });
+      }
+    }
+  }
+
+  private async enqueue(rows: Message[]): Promise<void> {
+    const queued = rows.filter((r) => r.status === 'queued' && r.conversationId);
+    if (!queued.length) return;
+    const firstByConversation = new Map<string, Message>();
+    for (const row of queued) {
+      const first = firstByConversation.get(row.conversationId!);
+      if (!first || row.occurredAt < first.occurredAt || (row.occurredAt === first.occurredAt && row.part < first.part)) {
+        firstByConversation.set(row.conversationId!, row);
+      }
+    }
+    const media = queued.filter((r) => r.kind === 'attachment');
+    try {
+      if (media.length) {
+        await this.queue.addBulk(FetchMedia, media.map((m) => ({ data: { messageId: m.id }, jobId: `m-${m.id}` })));
+      }
+      await this.queue.addBulk(DeliverConversation, [...firstByConversation.values()].map((m) => ({
+        data: { conversationId: m.conversationId! },
+        jobId: deliveryJobId(m.conversationId!, m.id, 0),
+      })));
+    } catch (error) {
+      // The rows are committed: the sweeper enqueues them once the queue is back. Facebook still gets its 200.
+      this.logger.warn(`Could not enqueue ${queued.length} stored messages (the sweeper will): ${(error as Error).message}`);
+    }
+  }
+
+  /** lastEventAt at most every 10 s per integration, off the transaction. */
+  private touchIntegrations(integrations: Integration[]): void {
+    const now = Date.now();
+    const ids = unique(integrations.map((i) => i.id)).filter((id) => now - (this.lastEventWritten.get(id) ?? 0) > LAST_EVENT_WRITE_MS);
+    if (!ids.length) return;
+    for (const id of ids) this.lastEventWritten.set(id, now);
+    this.database.repo(Integration).update({ id: In(ids) }, { lastEventAt: new Date(now) })
+      .catch((error: Error) => this.logger.warn(`Could not record lastEventAt: ${error.message}`));
+  }
+}
+
+function statusFor(event: InboundEvent, integration: Integration): MessageStatus | null {
+  const forward: MessageStatus = integration.enabled ? 'queued' : 'held';
+  switch (event.role) {
+    case 'customer':
+    case 'page_echo':
+      return forward;
+    case 'own_echo':
+    case 'page_authored':
+      return 'skipped';
+    case 'reaction':
+      return integration.forwardReactions ? forward : null;
+    case 'edit':
+      return integration.forwardEdits ? forward : 'skipped';
+  }
+}
+
+export function conversationKey(integrationId: string, customerId: string, threadId: string): string {
+  return `${integrationId}|${customerId}|${threadId}`;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
