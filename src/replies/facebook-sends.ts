@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { GraphClient } from '../facebook/graph-client';
+import { MessengerAttachmentType } from './attachment-types';
+
+/** Well under a contact center's usual 30 s, so the agent gets Facebook's verdict, not a timeout. */
+export const GRAPH_SEND_TIMEOUT_MS = 8_000;
+
+/** An upload of up to 25 MB gets longer, still under the contact center's 30 s. */
+export const GRAPH_UPLOAD_TIMEOUT_MS = 20_000;
+
+export type MessengerRecipient = { id: string } | { comment_id: string } | { post_id: string };
+
+export interface MessagingPolicy {
+  messagingType: 'RESPONSE' | 'MESSAGE_TAG';
+  tag?: 'HUMAN_AGENT';
+}
+
+/** The Graph calls a reply makes (facebook-platform.md §4): Send API text and upload, comments. */
+@Injectable()
+export class FacebookSends {
+  constructor(private readonly graph: GraphClient) {}
+
+  async text(pageId: string, token: string, recipient: MessengerRecipient, policy: MessagingPolicy, text: string, metadata: string): Promise<string> {
+    const answer = await this.graph.post<{ message_id: string }>(`${pageId}/messages`, {
+      token,
+      json: { recipient, ...policyFields(policy), message: { text, metadata } },
+      timeoutMs: GRAPH_SEND_TIMEOUT_MS,
+    });
+    return answer.message_id;
+  }
+
+  /** Multipart upload: the file part carries its real content type, or Facebook refuses it (100/2018047). */
+  async upload(pageId: string, token: string, recipient: MessengerRecipient, policy: MessagingPolicy, file: { bytes: Buffer; mime: string; filename: string; type: MessengerAttachmentType }): Promise<string> {
+    const form = new FormData();
+    form.append('recipient', JSON.stringify(recipient));
+    const fields = policyFields(policy);
+    form.append('messaging_type', fields.messaging_type);
+    if (fields.tag) form.append('tag', fields.tag);
+    form.append('message', JSON.stringify({ attachment: { type: file.type, payload: { is_reusable: true } } }));
+    form.append('filedata', new globalThis.Blob([file.bytes], { type: file.mime }), file.filename);
+    const answer = await this.graph.post<{ message_id: string }>(`${pageId}/messages`, { token, form, timeoutMs: GRAPH_UPLOAD_TIMEOUT_MS });
+    return answer.message_id;
+  }
+
+  /** A public comment under `targetId` (a comment or a post), with text or a picture by URL. */
+  async comment(targetId: string, token: string, content: { message?: string; attachmentUrl?: string }): Promise<string> {
+    const answer = await this.graph.post<{ id: string }>(`${targetId}/comments`, {
+      token,
+      params: { message: content.message, attachment_url: content.attachmentUrl },
+      timeoutMs: GRAPH_SEND_TIMEOUT_MS,
+    });
+    return answer.id;
+  }
+}
+
+function policyFields(policy: MessagingPolicy): { messaging_type: string; tag?: string } {
+  return policy.tag ? { messaging_type: policy.messagingType, tag: policy.tag } : { messaging_type: policy.messagingType };
+}

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { In, QueryFailedError } from 'typeorm';
+import { newId } from '../common/ids';
+import { Database } from '../database/database';
+import { Message } from '../relay/message.entity';
+import { ReplyAnswer } from './reply-errors';
+
+export type ReplyKind = 'text' | 'attachment' | 'comment' | 'private_reply';
+
+/** What an outbound row remembers beyond its columns (stored as JSON in `payload`). */
+export interface OutboundPayload {
+  /** The contact center's message id or Idempotency-Key. */
+  key?: string;
+  /** The Facebook object answered: comment or post id (wall), comment id (private reply). */
+  target?: string;
+  attachmentId?: string;
+  /** Message ids of the parts already sent (a long text goes in several messages). */
+  parts?: string[];
+  /** The answer given, replayed to a repeat of the same reply. */
+  answer?: ReplyAnswer;
+}
+
+export type Claim = { claimed: true; message: Message; payload: OutboundPayload } | { claimed: false; message: Message; payload: OutboundPayload };
+
+/** A `sending` row this old is left over from a crashed process: a repeat may take it over. */
+const STALE_SENDING_MS = 60_000;
+
+/**
+ * Outbound Message rows (direction 'out', event 'reply'). The unique dedup key decides which of
+ * two identical replies sends: the one whose insert succeeds.
+ */
+@Injectable()
+export class OutboundMessages {
+  constructor(private readonly database: Database) {}
+
+  static dedupKey(integrationId: string, key: string): string {
+    const safe = key.length > 100 ? `sha256:${createHash('sha256').update(key).digest('hex')}` : key;
+    return `reply:${integrationId}:${safe}`;
+  }
+
+  /** Inserts the reply's row in status `sending`; when its key exists already, answers that row. */
+  async claim(row: { tenantId: string; integrationId: string; conversationId: string; kind: ReplyKind; text: string; dedupKey: string | null; payload: OutboundPayload }): Promise<Claim> {
+    const now = new Date();
+    const message: Message = {
+      id: newId(),
+      tenantId: row.tenantId,
+      integrationId: row.integrationId,
+      conversationId: row.conversationId,
+      direction: 'out',
+      kind: row.kind,
+      event: 'reply',
+      text: row.text,
+      payload: JSON.stringify(row.payload),
+      status: 'sending',
+      attempts: 1,
+      lastError: null,
+      nextAttemptAt: null,
+      dedupKey: row.dedupKey,
+      externalId: null,
+      remoteId: row.payload.key ?? null,
+      blobId: null,
+      occurredAt: now.getTime(),
+      part: 0,
+      createdAt: now,
+      updatedAt: now,
+      deliveredAt: null,
+    };
+    if (message.remoteId && message.remoteId.length > 64) message.remoteId = null;
+    try {
+      await this.database.repo(Message).insert(message);
+      return { claimed: true, message, payload: row.payload };
+    } catch (error) {
+      if (!row.dedupKey || !isUniqueViolation(error)) throw error;
+    }
+    const existing = await this.byDedupKey(row.tenantId, row.dedupKey);
+    if (!existing) throw new Error('dedup key collided but no row holds it');
+    return { claimed: false, message: existing, payload: parsePayload(existing) };
+  }
+
+  /**
+   * Takes over an existing row to send again: a failure that may end differently now (Facebook
+   * down, throttled, token since re-authorized), or a `sending` row abandoned by a crash.
+   * The conditional update decides between concurrent repeats.
+   */
+  async reclaim(message: Message): Promise<boolean> {
+    const now = new Date();
+    const repo = this.database.repo(Message);
+    const result =
+      message.status === 'failed'
+        ? await repo.update({ id: message.id, tenantId: message.tenantId, status: 'failed', attempts: message.attempts }, { status: 'sending', attempts: message.attempts + 1, updatedAt: now })
+        : await repo.update({ id: message.id, tenantId: message.tenantId, status: 'sending', attempts: message.attempts }, { attempts: message.attempts + 1, updatedAt: now });
+    if (!result.affected) return false;
+    message.attempts += 1;
+    message.status = 'sending';
+    return true;
+  }
+
+  isStale(message: Message, now = Date.now()): boolean {
+    return message.status === 'sending' && now - message.updatedAt.getTime() > STALE_SENDING_MS;
+  }
+
+  /** Waits until another request finishes sending this row; null when it takes longer than `timeoutMs`. */
+  async waitSettled(message: Message, timeoutMs: number): Promise<Message | null> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const row = await this.database.repo(Message).findOne({ where: { id: message.id, tenantId: message.tenantId } });
+      if (row && row.status !== 'sending') return row;
+    }
+    return null;
+  }
+
+  async saveProgress(message: Message, payload: OutboundPayload, fields: Partial<Pick<Message, 'externalId' | 'blobId'>> = {}): Promise<void> {
+    Object.assign(message, fields);
+    await this.database.repo(Message).update({ id: message.id, tenantId: message.tenantId }, { ...fields, payload: JSON.stringify(payload), updatedAt: new Date() });
+  }
+
+  /**
+   * Final state of the reply's row: sent with Facebook's id, or failed with the reason. A receipt
+   * may have moved a sent row on to delivered/read already: that status is kept.
+   */
+  async finish(message: Message, payload: OutboundPayload, answer: ReplyAnswer, externalId: string | null): Promise<void> {
+    const ok = answer.status === 200;
+    const repo = this.database.repo(Message);
+    const fields = {
+      externalId: externalId ?? message.externalId,
+      lastError: ok ? null : String(answer.body.message ?? '').slice(0, 2000),
+      payload: JSON.stringify({ ...payload, answer }),
+      updatedAt: new Date(),
+    };
+    if (!ok) {
+      await repo.update({ id: message.id, tenantId: message.tenantId }, { ...fields, status: 'failed' });
+      return;
+    }
+    const result = await repo.update({ id: message.id, tenantId: message.tenantId, status: 'sending' }, { ...fields, status: 'sent' });
+    if (!result.affected) await repo.update({ id: message.id, tenantId: message.tenantId }, fields);
+  }
+
+  /** One more row for part `part` (> 0) of a long text, already sent. */
+  async insertSentPart(first: Message, part: number, text: string, externalId: string): Promise<void> {
+    const now = new Date();
+    await this.database.repo(Message).insert({
+      ...first,
+      id: newId(),
+      text,
+      payload: null,
+      status: 'sent',
+      attempts: 1,
+      lastError: null,
+      dedupKey: first.dedupKey ? `${first.dedupKey}#${part}` : null,
+      externalId,
+      occurredAt: now.getTime(),
+      part,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** Whether a private reply to this comment (or visitor post) was sent or is being sent. */
+  async privateReplySent(tenantId: string, conversationId: string, target: string, exceptId: string): Promise<boolean> {
+    const rows = await this.database.repo(Message).find({
+      where: { tenantId, conversationId, direction: 'out', kind: 'private_reply', status: In(['sending', 'sent', 'delivered', 'read']) },
+      select: { id: true, payload: true },
+    });
+    return rows.some((row) => row.id !== exceptId && parsePayload(row).target === target);
+  }
+
+  private byDedupKey(tenantId: string, dedupKey: string): Promise<Message | null> {
+    return this.database.repo(Message).findOne({ where: { tenantId, dedupKey } });
+  }
+}
+
+export function parsePayload(message: Pick<Message, 'payload'>): OutboundPayload {
+  try {
+    return message.payload ? (JSON.parse(message.payload) as OutboundPayload) : {};
+  } catch {
+    return {};
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = (error as QueryFailedError & { driverError?: { code?: string } }).driverError;
+  const code = driverError?.code ?? '';
+  return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed|Duplicate entry/i.test(error.message);
+}

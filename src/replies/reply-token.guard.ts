@@ -1,0 +1,48 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { hashSecret } from '../common/crypto/secret-box';
+import { RelayHttpError } from '../common/errors/http-errors';
+import { Database } from '../database/database';
+import { Integration } from '../integrations/integration.entity';
+
+export type ReplyRequest = Request & { integration?: Integration };
+
+/**
+ * Authenticates `POST /api/reply` by the integration's reply token (`?token=` or
+ * `Authorization: Bearer`), looked up by its SHA-256 (the token itself is never stored or logged).
+ * Runs before body validation, so a caller without a valid token learns nothing about the body.
+ */
+@Injectable()
+export class ReplyTokenGuard implements CanActivate {
+  constructor(private readonly database: Database) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<ReplyRequest>();
+    const token = tokenOf(request);
+    if (!token) {
+      throw new RelayHttpError(401, 'missing_token', 'The reply token is missing: use the Reply URL the relay shows for the integration (it ends with ?token=...).');
+    }
+    const integration = await this.database.repo(Integration).findOne({ where: { replyTokenHash: hashSecret(token) } });
+    if (!integration) {
+      throw new RelayHttpError(401, 'invalid_token', 'The reply token is not valid: copy the Reply URL again from the integration in the relay.');
+    }
+    if (integration.status === 'superseded') {
+      throw new RelayHttpError(409, 'integration_superseded', `The integration for page "${integration.pageName}" was replaced by a newer integration of the same page: put the new integration's Reply URL in the contact center.`);
+    }
+    if (!integration.enabled) {
+      throw new RelayHttpError(409, 'integration_disabled', `The integration for page "${integration.pageName}" is disabled in the relay: enable it to send replies.`);
+    }
+    request.integration = integration;
+    return true;
+  }
+}
+
+function tokenOf(request: Request): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const query = request.query.token;
+  return typeof query === 'string' && query.length > 0 ? query : null;
+}

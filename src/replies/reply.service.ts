@@ -1,0 +1,295 @@
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { SecretBox } from '../common/crypto/secret-box';
+import { RelayHttpError } from '../common/errors/http-errors';
+import { Database } from '../database/database';
+import { GraphError, GraphUnavailableError } from '../facebook/graph-errors';
+import { IntegrationHealth } from '../integrations/integration-health';
+import { Integration } from '../integrations/integration.entity';
+import { MetricsService } from '../metrics/metrics.service';
+import { Conversation } from '../relay/conversation.entity';
+import { Message } from '../relay/message.entity';
+import { AgentAttachments, AgentFile, AttachmentProblem } from './agent-attachments';
+import { commentAcceptsMime, messengerTypeFor } from './attachment-types';
+import { FacebookSends, MessagingPolicy, MessengerRecipient } from './facebook-sends';
+import { FileLinks } from './file-links';
+import { OutboundMessages, OutboundPayload, parsePayload, ReplyKind } from './outbound-messages';
+import { PagePacer, SendKind } from './page-pacer';
+import { answerForGraphFailure, errorAnswer, ReplyAnswer, successAnswer } from './reply-errors';
+import { decideMessengerWindow, privateReplyOpen } from './reply-window';
+import { attachmentIdOf, recipientOf, ReplyDto, threadOf } from './reply.dto';
+import { MESSENGER_TEXT_LIMIT, splitText } from './text-splitter';
+
+/** Facebook's limit for a comment's text. */
+const COMMENT_TEXT_LIMIT = 8000;
+/** How long a repeat waits for the first request of the same reply to finish. */
+const DUPLICATE_WAIT_MS = 25_000;
+
+type Route = 'messenger' | 'comment' | 'private_reply';
+
+/** One reply, resolved: who it goes to, how, and the row that records it. */
+interface ReplyJob {
+  integration: Integration;
+  conversation: Conversation;
+  route: Route;
+  text: string;
+  attachmentId: string | null;
+  message: Message;
+  payload: OutboundPayload;
+}
+
+interface SendResult {
+  answer: ReplyAnswer;
+  externalId: string | null;
+}
+
+/** A send the relay holds back itself to stay under Facebook's per-page rate. */
+class PacingLimit extends Error {}
+
+/**
+ * `POST /api/reply`: routes an agent's reply (Messenger or wall thread), applies Facebook's window
+ * rules before calling it, sends while the contact center waits, and records the row and the
+ * answer so that a repeat of the same reply is answered the same way without a second send.
+ */
+@Injectable()
+export class ReplyService {
+  private readonly logger = new Logger('Replies');
+  private readonly replies: Counter<string>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly box: SecretBox,
+    private readonly outbound: OutboundMessages,
+    private readonly sends: FacebookSends,
+    private readonly attachments: AgentAttachments,
+    private readonly links: FileLinks,
+    private readonly pacer: PagePacer,
+    metrics: MetricsService,
+    @Optional() private readonly health?: IntegrationHealth,
+  ) {
+    this.replies = metrics.counter('relay_replies_total', 'Agent replies by route and answer status', ['route', 'status']);
+  }
+
+  async handle(integration: Integration, dto: ReplyDto, idempotencyKey?: string): Promise<ReplyAnswer> {
+    const customerId = recipientOf(dto);
+    if (!customerId) {
+      throw new RelayHttpError(400, 'missing_recipient', 'The recipient is missing: the reply needs Contact.facebook (the customer id the relay sent as "from"), or "to".');
+    }
+    const threadId = threadOf(dto);
+    const attachmentId = attachmentIdOf(dto);
+    if (!attachmentId && !dto.body.trim()) throw new RelayHttpError(400, 'empty_body', 'body is empty: there is no text to send.');
+    if (dto.privateReply && !threadId) {
+      throw new RelayHttpError(400, 'private_reply_needs_thread', 'privateReply answers a wall comment: it needs Interaction.threadId (the wall thread).');
+    }
+    const conversation = await this.database.repo(Conversation).findOne({
+      where: { tenantId: integration.tenantId, integrationId: integration.id, customerId, threadId },
+    });
+    if (!conversation) {
+      const where = threadId ? `on wall thread ${threadId}` : 'on Messenger';
+      throw new RelayHttpError(404, 'unknown_recipient', `The relay has never received a message from customer ${customerId} ${where} for page "${integration.pageName}": Facebook only allows replies to people who wrote to the page.`);
+    }
+
+    const route: Route = !threadId ? 'messenger' : dto.privateReply ? 'private_reply' : 'comment';
+    const key = idempotencyKey ?? (dto.id === undefined || dto.id === null || dto.id === '' ? undefined : String(dto.id));
+    const payload: OutboundPayload = { key, attachmentId: attachmentId ?? undefined, target: targetOf(route, conversation) };
+    const claim = await this.outbound.claim({
+      tenantId: integration.tenantId,
+      integrationId: integration.id,
+      conversationId: conversation.id,
+      kind: kindOf(route, attachmentId),
+      text: dto.body,
+      dedupKey: key ? OutboundMessages.dedupKey(integration.id, key) : null,
+      payload,
+    });
+    let job: ReplyJob;
+    if (claim.claimed) {
+      job = { integration, conversation, route, text: dto.body, attachmentId, message: claim.message, payload: claim.payload };
+    } else {
+      const taken = await this.takeOver(claim.message);
+      if ('answer' in taken) return taken.answer;
+      job = { integration, conversation, route, text: dto.body, attachmentId, message: taken.message, payload: taken.payload };
+    }
+    return this.sendAndRecord(job);
+  }
+
+  /**
+   * A repeat of a reply already recorded: replay its answer, wait for the request still sending
+   * it, or send it again when the earlier failure may end differently now.
+   */
+  private async takeOver(existing: Message): Promise<{ answer: ReplyAnswer } | { message: Message; payload: OutboundPayload }> {
+    let row: Message | null = existing;
+    for (let round = 0; round < 5 && row; round++) {
+      if (row.status === 'sending') {
+        if (this.outbound.isStale(row) && (await this.outbound.reclaim(row))) return { message: row, payload: parsePayload(row) };
+        row = await this.outbound.waitSettled(row, DUPLICATE_WAIT_MS);
+        continue;
+      }
+      const payload = parsePayload(row);
+      const retry = row.status === 'failed' && (payload.answer?.retryable ?? true);
+      if (!retry) return { answer: payload.answer ?? successAnswer({ id: row.externalId }) };
+      if (await this.outbound.reclaim(row)) return { message: row, payload };
+      row = await this.database.repo(Message).findOne({ where: { id: row.id, tenantId: row.tenantId } });
+    }
+    return { answer: errorAnswer(409, 'reply_in_progress', 'This reply is still being sent by an earlier request with the same id: try again in a minute.', true) };
+  }
+
+  private async sendAndRecord(job: ReplyJob): Promise<ReplyAnswer> {
+    let result: SendResult;
+    try {
+      result = await this.send(job);
+    } catch (error) {
+      result = { answer: await this.answerForFailure(job, error), externalId: null };
+    }
+    await this.outbound.finish(job.message, job.payload, result.answer, result.externalId);
+    this.replies.inc({ route: job.route, status: String(result.answer.status) });
+    if (result.answer.status !== 200) {
+      this.logger.warn(`reply ${job.message.id} (integration ${job.integration.id}, ${job.route}) answered ${result.answer.status}: ${String(result.answer.body.message)}`);
+    }
+    return result.answer;
+  }
+
+  private async answerForFailure(job: ReplyJob, error: unknown): Promise<ReplyAnswer> {
+    if (error instanceof AttachmentProblem) return error.answer;
+    if (error instanceof PacingLimit) {
+      return errorAnswer(429, 'paced', "The relay is pacing this page's sends under Facebook's limits (300 texts and 10 files a second): send again in a second.", true, { 'Retry-After': '1' });
+    }
+    if (error instanceof GraphError || error instanceof GraphUnavailableError) {
+      if (error instanceof GraphError && error.classification === 'reauth') await this.markReauthRequired(job.integration, error);
+      return answerForGraphFailure(error);
+    }
+    // A bug, not Facebook: record it, let the repeat try again, and let the global filter answer 500.
+    await this.outbound.finish(job.message, job.payload, errorAnswer(500, 'internal_error', 'The relay failed to send this reply.', true), null);
+    throw error;
+  }
+
+  private async send(job: ReplyJob): Promise<SendResult> {
+    const { integration } = job;
+    if (integration.status === 'reauth_required' || !integration.pageTokenEnc) {
+      return refusal(errorAnswer(424, 'facebook_token_invalid', `Facebook no longer accepts the token of page "${integration.pageName}": re-authorize the page in the relay, then send again.`, true));
+    }
+    if (job.route === 'messenger') return this.sendMessenger(job);
+    if (job.route === 'comment') return this.sendComment(job);
+    return this.sendPrivateReply(job);
+  }
+
+  private async sendMessenger(job: ReplyJob): Promise<SendResult> {
+    const decision = decideMessengerWindow(job.conversation.lastCustomerMessageAt, job.integration.humanAgentTag);
+    if (!decision.allowed) return refusal(errorAnswer(422, 'window_closed', decision.message));
+    const policy: MessagingPolicy = 'tag' in decision ? { messagingType: decision.messagingType, tag: decision.tag } : { messagingType: decision.messagingType };
+    const recipient = { id: job.conversation.customerId };
+    if (job.attachmentId) return this.uploadToMessenger(job, recipient, policy);
+
+    const parts = splitText(job.text);
+    const sent = job.payload.parts ?? [];
+    const token = this.pageToken(job.integration);
+    for (let i = sent.length; i < parts.length; i++) {
+      await this.pace(job.integration.pageId, 'text');
+      const mid = await this.sends.text(job.integration.pageId, token, recipient, policy, parts[i], metadataOf(job.message));
+      sent.push(mid);
+      job.payload.parts = sent;
+      if (i > 0) await this.outbound.insertSentPart(job.message, i, parts[i], mid);
+      await this.outbound.saveProgress(job.message, job.payload, i === 0 ? { externalId: mid } : {});
+    }
+    return { answer: successAnswer(sent.length > 1 ? { id: sent[0], ids: sent } : { id: sent[0] }), externalId: sent[0] };
+  }
+
+  private async sendComment(job: ReplyJob): Promise<SendResult> {
+    const target = job.payload.target!;
+    const token = this.pageToken(job.integration);
+    if (job.attachmentId) {
+      const file = await this.fetchAttachment(job);
+      if (!commentAcceptsMime(file.mime)) {
+        return refusal(errorAnswer(415, 'attachment_type_unsupported', `Facebook comments can show only pictures (JPEG, PNG, GIF, WebP); "${file.filename}" is ${file.mime}. Send it by Messenger with privateReply, or share a link.`));
+      }
+      await this.pace(job.integration.pageId, 'media');
+      const id = await this.sends.comment(target, token, { attachmentUrl: this.links.url(file.blob.id) });
+      return { answer: successAnswer({ id }), externalId: id };
+    }
+    const text = job.text.trim();
+    if (text.length > COMMENT_TEXT_LIMIT) {
+      return refusal(errorAnswer(422, 'text_too_long', `A comment can hold at most ${COMMENT_TEXT_LIMIT} characters; this one has ${text.length}: shorten it or split it in several replies.`));
+    }
+    await this.pace(job.integration.pageId, 'text');
+    const id = await this.sends.comment(target, token, { message: text });
+    return { answer: successAnswer({ id }), externalId: id };
+  }
+
+  private async sendPrivateReply(job: ReplyJob): Promise<SendResult> {
+    const target = job.payload.target!;
+    if (!privateReplyOpen(job.conversation.lastCustomerMessageAt)) {
+      return refusal(errorAnswer(422, 'cannot_reply_privately', "The customer's latest comment is older than 7 days: Facebook allows a private reply only within 7 days of the comment. Answer publicly instead."));
+    }
+    if (await this.outbound.privateReplySent(job.integration.tenantId, job.conversation.id, target, job.message.id)) {
+      return refusal(errorAnswer(409, 'already_replied', "This comment already has its private reply: Facebook allows one private reply per comment. Answer publicly, or wait until the customer writes on Messenger."));
+    }
+    const text = job.text.trim();
+    if (!job.attachmentId && text.length > MESSENGER_TEXT_LIMIT) {
+      return refusal(errorAnswer(422, 'text_too_long', `A private reply is a single message of fewer than 2000 characters; this one has ${text.length}: shorten it.`));
+    }
+    const recipient: MessengerRecipient = job.conversation.lastCustomerCommentId ? { comment_id: target } : { post_id: target };
+    const policy: MessagingPolicy = { messagingType: 'RESPONSE' };
+    if (job.attachmentId) return this.uploadToMessenger(job, recipient, policy);
+    await this.pace(job.integration.pageId, 'text');
+    const mid = await this.sends.text(job.integration.pageId, this.pageToken(job.integration), recipient, policy, text, metadataOf(job.message));
+    return { answer: successAnswer({ id: mid }), externalId: mid };
+  }
+
+  private async uploadToMessenger(job: ReplyJob, recipient: MessengerRecipient, policy: MessagingPolicy): Promise<SendResult> {
+    const file = await this.fetchAttachment(job);
+    await this.pace(job.integration.pageId, 'media');
+    const mid = await this.sends.upload(job.integration.pageId, this.pageToken(job.integration), recipient, policy, {
+      bytes: file.bytes,
+      mime: file.mime,
+      filename: file.filename,
+      type: messengerTypeFor(file.mime),
+    });
+    return { answer: successAnswer({ id: mid }), externalId: mid };
+  }
+
+  private async fetchAttachment(job: ReplyJob): Promise<AgentFile> {
+    const { integration } = job;
+    const target = { openchannelUrl: this.box.decrypt(integration.openchannelUrlEnc), apiKey: this.box.decryptOptional(integration.apiKeyEnc) };
+    const file = await this.attachments.fetch(integration.tenantId, integration.id, target, job.attachmentId!, job.text);
+    await this.outbound.saveProgress(job.message, job.payload, { blobId: file.blob.id });
+    return file;
+  }
+
+  private async pace(pageId: string, kind: SendKind): Promise<void> {
+    if (!(await this.pacer.acquire(pageId, kind))) throw new PacingLimit();
+  }
+
+  private pageToken(integration: Integration): string {
+    return this.box.decrypt(integration.pageTokenEnc!);
+  }
+
+  /** Facebook rejected the page token: the integration waits for the tenant to re-authorize it. */
+  private async markReauthRequired(integration: Integration, error: GraphError): Promise<void> {
+    this.logger.warn(`integration ${integration.id}: Facebook rejected the page token (${error.code}/${error.subcode ?? '-'})`);
+    if (this.health) return this.health.reportGraphError(integration.id, error);
+    // Without the integrations feature (a trimmed app), record the state directly.
+    await this.database
+      .repo(Integration)
+      .update({ id: integration.id, tenantId: integration.tenantId, status: 'active' }, { status: 'reauth_required', statusReason: error.explanation, updatedAt: new Date() });
+  }
+}
+
+function refusal(answer: ReplyAnswer): SendResult {
+  return { answer, externalId: null };
+}
+
+function kindOf(route: Route, attachmentId: string | null): ReplyKind {
+  if (route === 'comment') return 'comment';
+  if (route === 'private_reply') return 'private_reply';
+  return attachmentId ? 'attachment' : 'text';
+}
+
+/** Where a wall reply goes: under the customer's latest comment, else on the post itself. */
+function targetOf(route: Route, conversation: Conversation): string | undefined {
+  if (route === 'messenger') return undefined;
+  return conversation.lastCustomerCommentId || conversation.threadId;
+}
+
+/** Echoed back by Facebook in message_echoes: names the outbound row. */
+function metadataOf(message: Message): string {
+  return `relay:outbound:${message.id}`;
+}
