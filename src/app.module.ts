@@ -1,4 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { AccountsModule } from './accounts/accounts.module';
+import { MailModule } from './mail/mail.module';
+import { WebModule } from './web/web.module';
 import { BlobsModule } from './blobs/blobs.module';
 import { CommonModule } from './common/common.module';
 import { ContactCenterModule } from './contact-center/contact-center.module';
@@ -7,11 +10,15 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { GraphModule } from './facebook/graph.module';
 import { HealthModule } from './health/health.module';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { RepliesModule } from './replies/replies.module';
+import { RelayModule } from './relay/relay.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The relay's feature modules. A new feature adds its module here. */
-export const featureModules: Type[] = [];
+export const featureModules: Type[] = [MailModule, AccountsModule, WebModule, RepliesModule, IntegrationsModule, RelayModule, WebhooksModule];
 
 @Module({})
 export class AppModule {
