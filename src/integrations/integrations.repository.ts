@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { Database } from '../database/database';
+import { Integration } from './integration.entity';
+
+/** Lookups on integrations. Tenant-facing ones take the tenantId; relay-facing ones are by page or reply token. */
+@Injectable()
+export class IntegrationsRepository {
+  constructor(private readonly database: Database) {}
+
+  listForTenant(tenantId: string): Promise<Integration[]> {
+    return this.database.repo(Integration).find({ where: { tenantId }, order: { createdAt: 'DESC' } });
+  }
+
+  findForTenant(tenantId: string, id: string): Promise<Integration | null> {
+    return this.database.repo(Integration).findOneBy({ tenantId, id });
+  }
+
+  findById(id: string): Promise<Integration | null> {
+    return this.database.repo(Integration).findOneBy({ id });
+  }
+
+  /** The integration that owns a page now (superseded ones have no boundPageId), whatever its status. */
+  findByBoundPageId(pageId: string): Promise<Integration | null> {
+    return this.database.repo(Integration).findOneBy({ boundPageId: pageId });
+  }
+
+  /** The integration webhooks for this page go to: it owns the page and is not superseded. */
+  findActiveByPageId(pageId: string): Promise<Integration | null> {
+    return this.database.repo(Integration).findOneBy({ boundPageId: pageId, status: In(['active', 'reauth_required', 'unsubscribed']) });
+  }
+
+  /** The integration a contact center's reply token (sha256 hex) belongs to. */
+  findByReplyTokenHash(hash: string): Promise<Integration | null> {
+    return this.database.repo(Integration).findOneBy({ replyTokenHash: hash });
+  }
+
+  /** Owners of these pages (for the page picker's "bound" marks). */
+  findBoundPages(pageIds: string[]): Promise<Integration[]> {
+    if (!pageIds.length) return Promise.resolve([]);
+    return this.database.repo(Integration).findBy({ boundPageId: In(pageIds) });
+  }
+
+  /** Integrations the periodic check looks at: they own their page and are not superseded. */
+  listChecked(): Promise<Integration[]> {
+    return this.database.repo(Integration).findBy({ status: In(['active', 'unsubscribed']) });
+  }
+}
