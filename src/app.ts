@@ -29,7 +29,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     rawBody: true,
     bodyParser: false,
   });
-  app.set('trust proxy', true);
+  // X-Forwarded-For is believed only from load balancers on loopback or private networks, so a
+  // client on the internet cannot pick its own IP to dodge per-IP throttling.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.disable('x-powered-by');
   app.use(requestLogging(logger));
   app.use(httpMetrics(app.get(MetricsService)));

@@ -69,7 +69,9 @@ export class MessageHistory {
     const pageSize = query.pageSize ?? 50;
     const qb = this.database.repo(Message).createQueryBuilder('m')
       .leftJoin(Conversation, 'c', 'c.id = m.conversation_id AND c.tenant_id = m.tenant_id')
-      .where('m.tenant_id = :tenantId AND m.integration_id = :integrationId', { tenantId, integrationId });
+      .where('m.tenant_id = :tenantId AND m.integration_id = :integrationId', { tenantId, integrationId })
+      // The echo of the relay's own send is the outbound row again: keep it out of the thread.
+      .andWhere("NOT (m.direction = 'in' AND m.kind = 'echo' AND m.status = 'skipped')");
     if (query.from) qb.andWhere('m.created_at >= :from', { from: new Date(query.from) });
     if (query.to) {
       const to = new Date(query.to);
