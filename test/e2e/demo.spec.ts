@@ -23,7 +23,7 @@ describe('offline demo (npm start without a Facebook app)', () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
     port = await threeFreePorts();
     dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-'));
-    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
     for (const name of Object.keys(env)) if (/^(FACEBOOK_|DATABASE_URL|REDIS_URL|PUBLIC_URL|SMTP_URL|SANDBOX|ROLE)/.test(name)) delete env[name];
     relay = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     relay.stdout!.on('data', (chunk) => { output += chunk; });
