@@ -84,6 +84,8 @@ export class BullMqDriver extends JobQueue {
     let queue = this.queues.get(job.name);
     if (!queue) {
       queue = new Queue(job.name, { connection: this.connection, prefix: this.prefix });
+      // Without a listener, a Redis error on the queue is an unhandled 'error' event: the process dies.
+      queue.on('error', (error) => this.logger.warn(`Queue ${job.name}: ${error.message}`));
       this.queues.set(job.name, queue);
     }
     return queue;
