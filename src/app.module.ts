@@ -16,9 +16,14 @@ import { QueueModule } from './queue/queue.module';
 import { RepliesModule } from './replies/replies.module';
 import { RelayModule } from './relay/relay.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { AuditModule } from './audit/audit.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
+import { RetentionModule } from './retention/retention.module';
+import { AvailabilityModule } from './availability/availability.module';
+import { ConversationsModule } from './conversations/conversations.module';
 
 /** The relay's feature modules. A new feature adds its module here. */
-export const featureModules: Type[] = [MailModule, AccountsModule, WebModule, RepliesModule, IntegrationsModule, RelayModule, WebhooksModule];
+export const featureModules: Type[] = [MailModule, AccountsModule, WebModule, RepliesModule, IntegrationsModule, RelayModule, WebhooksModule, AuditModule, MonitoringModule, RetentionModule, ConversationsModule, AvailabilityModule];
 
 @Module({})
 export class AppModule {

@@ -8,6 +8,8 @@ export const routes = [
   { path: '/account', page: () => import('./pages/account.js') },
   { path: '/integrations/new', page: () => import('./pages/integration-new.js') },
   { path: '/integrations/:id', page: () => import('./pages/integration.js') },
+  { path: '/integrations/:id/conversations/:conversationId', page: () => import('./pages/conversation.js') },
+  { path: '/audit', page: () => import('./pages/audit.js') },
   { path: '/login', page: () => import('./pages/login.js'), public: true },
   { path: '/signup', page: () => import('./pages/signup.js'), public: true },
   { path: '/activate', page: () => import('./pages/activate.js'), public: true },
@@ -18,5 +20,6 @@ export const routes = [
 /** Entries of the main navigation (logged-in pages). `match` marks the current section. */
 export const navigation = [
   { label: 'Integrations', path: '/', match: (path) => path === '/' || path.startsWith('/integrations') },
+  { label: 'Audit log', path: '/audit', match: (path) => path.startsWith('/audit') },
   { label: 'Account', path: '/account', match: (path) => path.startsWith('/account') },
 ];

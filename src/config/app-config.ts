@@ -39,6 +39,8 @@ export class AppConfig {
   allowPrivateTargets: boolean;
   logLevel: string;
   retentionDays: number;
+  /** Minutes a message may keep failing to reach the contact center before the owner is e-mailed. */
+  alertFailingMinutes: number;
 
   get runsHttpApi(): boolean {
     return this.role === 'api' || this.role === 'all';
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   config.allowPrivateTargets = parsed.ALLOW_PRIVATE_TARGETS ?? !isProduction;
   config.logLevel = parsed.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
   config.retentionDays = parsed.RETENTION_DAYS ?? 90;
+  config.alertFailingMinutes = parsed.ALERT_FAILING_MINUTES ?? 15;
   return config;
 }
 
@@ -136,7 +139,7 @@ class EnvSchemaKeys {
   PORT = 1; PUBLIC_URL = 1; DATABASE_URL = 1; REDIS_URL = 1; DATA_DIR = 1; ROLE = 1; NODE_ENV = 1;
   ENCRYPTION_KEY = 1; ENCRYPTION_KEY_PREVIOUS = 1; FACEBOOK_APP_ID = 1; FACEBOOK_APP_SECRET = 1;
   FACEBOOK_VERIFY_TOKEN = 1; FACEBOOK_GRAPH_URL = 1; FACEBOOK_DIALOG_URL = 1; FACEBOOK_GRAPH_VERSION = 1;
-  SMTP_URL = 1; MAIL_FROM = 1; ALLOW_PRIVATE_TARGETS = 1; LOG_LEVEL = 1; QUEUE_PREFIX = 1; RETENTION_DAYS = 1;
+  SMTP_URL = 1; MAIL_FROM = 1; ALLOW_PRIVATE_TARGETS = 1; LOG_LEVEL = 1; QUEUE_PREFIX = 1; RETENTION_DAYS = 1; ALERT_FAILING_MINUTES = 1;
   SANDBOX = 1;
 }
 

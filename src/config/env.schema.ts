@@ -87,6 +87,9 @@ export class EnvSchema {
   @IsOptional() @Transform(toInt) @Min(1) @Max(3650) @IsInt({ message: 'must be a whole number of days' })
   RETENTION_DAYS?: number;
 
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1440) @IsInt({ message: 'must be a whole number of minutes' })
+  ALERT_FAILING_MINUTES?: number;
+
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
   SANDBOX?: boolean;
 }

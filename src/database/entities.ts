@@ -8,6 +8,8 @@ import { Integration } from '../integrations/integration.entity';
 import { Conversation } from '../relay/conversation.entity';
 import { Message } from '../relay/message.entity';
 import { DeliveryAttempt } from '../relay/delivery-attempt.entity';
+import { AlertIncident } from '../monitoring/alert-incident.entity';
+import { AuditEntry } from '../audit/audit-entry.entity';
 
 /** Every entity the data source knows. A feature adding a table adds its entity here. */
-export const entities = [Tenant, FacebookIdentity, Integration, Conversation, Message, Blob, Session, VerificationCode, ThrottleCounter, DeliveryAttempt];
+export const entities = [Tenant, FacebookIdentity, Integration, Conversation, Message, Blob, Session, VerificationCode, ThrottleCounter, DeliveryAttempt, AlertIncident, AuditEntry];

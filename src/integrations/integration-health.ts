@@ -1,10 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { Tenant } from '../accounts/tenant.entity';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { GraphError } from '../facebook/graph-errors';
-import { MailService } from '../mail/mail.service';
+import { AlertKind } from '../monitoring/alert-incident.entity';
+import { Alerts } from '../monitoring/alerts';
 import { Integration, IntegrationStatus } from './integration.entity';
 
 /**
@@ -12,15 +12,14 @@ import { Integration, IntegrationStatus } from './integration.entity';
  *   active ──190 family──▶ reauth_required ──re-activate──▶ active
  *   active ──app removed from page, re-subscribe refused──▶ unsubscribed ──check/re-activate──▶ active
  *   any ──page bound by a newer integration──▶ superseded (final; re-activating takes the page back)
- * Every move into a problem state happens once (conditional update), so the owner gets one e-mail per incident.
+ * Every move into a problem state opens an alert incident (src/monitoring/alerts.ts): the owner gets
+ * one e-mail per incident, and recovering (re-activation, re-subscription) closes it.
  */
 @Injectable()
 export class IntegrationHealth {
-  private readonly logger = new Logger('IntegrationHealth');
-
   constructor(
     private readonly database: Database,
-    private readonly mail: MailService,
+    private readonly alerts: Alerts,
     private readonly config: AppConfig,
   ) {}
 
@@ -36,7 +35,7 @@ export class IntegrationHealth {
   async markReauthRequired(integrationId: string, reason: string): Promise<boolean> {
     const moved = await this.transition(integrationId, ['active', 'unsubscribed'], { status: 'reauth_required', statusReason: reason });
     if (moved) {
-      await this.notify(moved, `Action needed: re-activate "${moved.name}" with Facebook`, [
+      await this.notify(moved, 'reauth_required', reason, `Action needed: re-activate "${moved.name}" with Facebook`, [
         `Facebook stopped accepting the access token of your integration "${moved.name}" (page ${moved.pageName}).`,
         `Reason given by Facebook: ${reason}`,
         '',
@@ -51,7 +50,7 @@ export class IntegrationHealth {
   async markUnsubscribed(integrationId: string, reason: string): Promise<boolean> {
     const moved = await this.transition(integrationId, ['active'], { status: 'unsubscribed', statusReason: reason, pageSubscribed: false });
     if (moved) {
-      await this.notify(moved, `Action needed: "${moved.name}" no longer receives Facebook events`, [
+      await this.notify(moved, 'unsubscribed', reason, `Action needed: "${moved.name}" no longer receives Facebook events`, [
         `Facebook removed the relay from the page ${moved.pageName}, and the relay could not subscribe it again.`,
         `Reason: ${reason}`,
         '',
@@ -63,7 +62,7 @@ export class IntegrationHealth {
 
   /** Tells the owner of an integration that a newer one took its page (called after the move committed). */
   async notifySuperseded(previous: Integration): Promise<void> {
-    await this.notify(previous, `"${previous.name}" was replaced by a newer integration`, [
+    await this.notify(previous, 'superseded', 'The page was bound to a newer integration', `"${previous.name}" was replaced by a newer integration`, [
       `The Facebook page ${previous.pageName} was bound to another integration, so your integration "${previous.name}" no longer receives its messages.`,
       'Facebook delivers a page\'s events to one integration only: the newest one wins.',
       '',
@@ -78,14 +77,13 @@ export class IntegrationHealth {
     return repo.findOneBy({ id: integrationId });
   }
 
-  private async notify(integration: Integration, subject: string, lines: string[]): Promise<void> {
-    const tenant = await this.database.repo(Tenant).findOneBy({ id: integration.tenantId });
-    if (!tenant) return;
-    try {
-      await this.mail.send({ to: tenant.email, subject, text: lines.join('\n') });
-    } catch (error) {
-      this.logger.warn(`Could not e-mail the owner of integration ${integration.id}: ${(error as Error).message}`);
-    }
+  /** The integration works again (re-activated, page subscribed again): its incidents of these kinds end. */
+  async recovered(integrationId: string, kinds: AlertKind[]): Promise<void> {
+    await this.alerts.close(integrationId, kinds);
+  }
+
+  private async notify(integration: Integration, kind: AlertKind, reason: string, subject: string, lines: string[]): Promise<void> {
+    await this.alerts.open(integration, kind, reason, { subject, lines });
   }
 
   private integrationLink(id: string): string {

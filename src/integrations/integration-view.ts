@@ -1,3 +1,4 @@
+import { Availability, parseAvailability } from '../availability/schedule';
 import { redactUrl } from '../common/logging/redact';
 import { Integration, IntegrationStatus } from './integration.entity';
 
@@ -27,13 +28,24 @@ export interface IntegrationView {
   lastCheckedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** An inbound message has kept failing to reach the contact center for more than ALERT_FAILING_MINUTES. */
+  failing: boolean;
+  /** Inbound messages that ended failed in the last 24 hours. */
+  failedDeliveries: number;
+  /** Schedule and after-hours message (defaults when never set). */
+  availability: Availability;
 }
 
 export function replyUrlFor(publicUrl: string, replyToken: string): string {
   return `${publicUrl}/api/reply?token=${encodeURIComponent(replyToken)}`;
 }
 
-export function toView(integration: Integration, secrets: { openchannelUrl: string; replyToken: string }, publicUrl: string): IntegrationView {
+export function toView(
+  integration: Integration,
+  secrets: { openchannelUrl: string; replyToken: string },
+  publicUrl: string,
+  figures: { failing: boolean; failedDeliveries: number } = { failing: false, failedDeliveries: 0 },
+): IntegrationView {
   const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
   return {
     id: integration.id,
@@ -58,5 +70,8 @@ export function toView(integration: Integration, secrets: { openchannelUrl: stri
     lastCheckedAt: iso(integration.lastCheckedAt),
     createdAt: iso(integration.createdAt)!,
     updatedAt: iso(integration.updatedAt)!,
+    failing: figures.failing,
+    failedDeliveries: figures.failedDeliveries,
+    availability: parseAvailability(integration.availability),
   };
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { AvailabilityDto } from '../availability/availability.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -97,4 +98,10 @@ export class UpdateIntegrationDto {
   @IsString({ message: 'signingSecret must be text or null' })
   @MaxLength(256, { message: 'signingSecret must be 256 characters or fewer' })
   signingSecret?: string | null;
+  @ApiPropertyOptional({ type: AvailabilityDto, description: 'Schedule and after-hours message; fields left out keep their value' })
+  @IsOptional()
+  @IsObject({ message: 'availability must be an object' })
+  @ValidateNested()
+  @Type(() => AvailabilityDto)
+  availability?: AvailabilityDto;
 }

@@ -38,4 +38,6 @@ export class Integration {
   @Column({ name: 'last_checked_at', type: 'datetime', precision: 3, nullable: true }) lastCheckedAt: Date | null;
   @Column({ name: 'created_at', type: 'datetime', precision: 3 }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 }) updatedAt: Date;
+  /** Schedule and after-hours message (JSON, src/availability/schedule.ts); NULL = the defaults, switched off. */
+  @Column({ type: 'text', nullable: true }) availability?: string | null;
 }

@@ -16,7 +16,7 @@ export class IntegrationsController {
   @Post()
   @ApiOperation({ summary: 'Binds a page to an Open Channel account: verifies the Openchannel URL, subscribes the page, answers the Reply URL.' })
   create(@CurrentTenant() tenant: AuthenticatedTenant, @Body() body: CreateIntegrationDto): Promise<IntegrationView> {
-    return this.integrations.create(tenant.id, body);
+    return this.integrations.create(tenant.id, body, tenant.email);
   }
 
   @Get()
@@ -32,27 +32,27 @@ export class IntegrationsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Changes settings; a changed Openchannel URL or API key is verified again first.' })
   update(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string, @Body() body: UpdateIntegrationDto): Promise<IntegrationView> {
-    return this.integrations.update(tenant.id, id, body);
+    return this.integrations.update(tenant.id, id, body, tenant.email);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unsubscribes the page and deletes the integration with its conversations, messages and files.' })
   async remove(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<void> {
-    await this.integrations.remove(tenant.id, id);
+    await this.integrations.remove(tenant.id, id, tenant.email);
   }
 
   @Post(':id/rotate-reply-token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issues a new Reply URL; the old one stops working at once.' })
   rotate(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<IntegrationView> {
-    return this.integrations.rotateReplyToken(tenant.id, id);
+    return this.integrations.rotateReplyToken(tenant.id, id, tenant.email);
   }
 
   @Post(':id/reactivate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Restores the integration with the current Facebook login (fresh page token, page subscribed again). When that login is no longer valid, use GET /api/v1/facebook/connect?reactivate=<id>.' })
   reactivate(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<IntegrationView> {
-    return this.integrations.reactivate(tenant.id, id);
+    return this.integrations.reactivate(tenant.id, id, tenant.email);
   }
 }

@@ -24,6 +24,10 @@ import { IntegrationHealth } from './integration-health';
 import { IntegrationView, toView } from './integration-view';
 import { IntegrationsRepository } from './integrations.repository';
 import { openchannelUrlProblem } from './openchannel-url';
+import { AuditLog } from '../audit/audit-log';
+import { AlertIncident } from '../monitoring/alert-incident.entity';
+import { DeliveryFigures, ListFigures } from '../monitoring/delivery-figures';
+import { mergeAvailability } from '../availability/schedule';
 
 interface BoundPage {
   page: ManagedPage;
@@ -47,14 +51,19 @@ export class IntegrationsService {
     private readonly health: IntegrationHealth,
     private readonly pageIntegrations: PageIntegrations,
     private readonly delivery: DeliveryService,
+    private readonly audit: AuditLog,
+    private readonly figures: DeliveryFigures,
   ) {}
 
   async list(tenantId: string): Promise<IntegrationView[]> {
-    return (await this.repository.listForTenant(tenantId)).map((integration) => this.view(integration));
+    const integrations = await this.repository.listForTenant(tenantId);
+    const figures = await this.figures.forList(tenantId, integrations.map((integration) => integration.id));
+    return integrations.map((integration) => this.view(integration, figures.get(integration.id)));
   }
 
   async get(tenantId: string, id: string): Promise<IntegrationView> {
-    return this.view(await this.require(tenantId, id));
+    const integration = await this.require(tenantId, id);
+    return this.view(integration, (await this.figures.forList(tenantId, [id])).get(id));
   }
 
   async require(tenantId: string, id: string): Promise<Integration> {
@@ -63,15 +72,16 @@ export class IntegrationsService {
     return integration;
   }
 
-  view(integration: Integration): IntegrationView {
+  view(integration: Integration, figures?: ListFigures): IntegrationView {
     return toView(
       integration,
       { openchannelUrl: this.box.decrypt(integration.openchannelUrlEnc), replyToken: this.box.decrypt(integration.replyTokenEnc) },
       this.config.publicUrl,
+      figures,
     );
   }
 
-  async create(tenantId: string, dto: CreateIntegrationDto): Promise<IntegrationView> {
+  async create(tenantId: string, dto: CreateIntegrationDto, actor?: string): Promise<IntegrationView> {
     const wallPosts = dto.wallPosts ?? true;
     const apiKey = dto.apiKey || null;
     this.checkUrl(dto.openchannelUrl);
@@ -112,11 +122,12 @@ export class IntegrationsService {
     const previous = await this.takePage(integration.pageId, integration.id, (manager) => manager.insert(Integration, integration));
     this.pageIntegrations.invalidate(integration.pageId);
     if (previous) await this.health.notifySuperseded(previous);
+    await this.audit.record(tenantId, actor, 'integration.created', { integrationId: integration.id, details: { pageId: integration.pageId, pageName: integration.pageName } });
     this.logger.log(`Integration ${integration.id} created for page ${integration.pageId} (Openchannel URL ${redactUrl(dto.openchannelUrl)})`);
     return this.view(integration);
   }
 
-  async update(tenantId: string, id: string, dto: UpdateIntegrationDto): Promise<IntegrationView> {
+  async update(tenantId: string, id: string, dto: UpdateIntegrationDto, actor?: string): Promise<IntegrationView> {
     const integration = await this.require(tenantId, id);
     const currentUrl = this.box.decrypt(integration.openchannelUrlEnc);
     const currentKey = this.box.decryptOptional(integration.apiKeyEnc);
@@ -148,31 +159,35 @@ export class IntegrationsService {
       if (dto[key] !== undefined) (fields as Record<string, unknown>)[key] = dto[key];
     }
     if (dto.signingSecret !== undefined) fields.signingSecretEnc = this.box.encryptOptional(dto.signingSecret || null);
+    if (dto.availability !== undefined) fields.availability = mergeAvailability(integration.availability, dto.availability);
 
     if (Object.keys(fields).length) {
       fields.updatedAt = new Date();
       await this.database.repo(Integration).update({ id, tenantId }, fields);
       this.pageIntegrations.invalidate(integration.pageId);
+      await this.audit.record(tenantId, actor, 'integration.changed', { integrationId: id, details: { fields: changedFieldNames(fields) } });
     }
     // Events stored while it was switched off go to the contact center now, in order.
     if (dto.enabled === true && !integration.enabled) await this.delivery.releaseHeld(id);
     return this.get(tenantId, id);
   }
 
-  async remove(tenantId: string, id: string): Promise<void> {
+  async remove(tenantId: string, id: string, actor?: string): Promise<void> {
     const integration = await this.require(tenantId, id);
     await this.unsubscribeQuietly(integration);
     await this.deleteRows([integration]);
+    await this.audit.record(tenantId, actor, 'integration.deleted', { integrationId: id, integrationName: integration.name, details: { pageId: integration.pageId, pageName: integration.pageName } });
     this.logger.log(`Integration ${id} deleted`);
   }
 
-  async rotateReplyToken(tenantId: string, id: string): Promise<IntegrationView> {
+  async rotateReplyToken(tenantId: string, id: string, actor?: string): Promise<IntegrationView> {
     await this.require(tenantId, id);
     const replyToken = randomToken();
     await this.database.repo(Integration).update(
       { id, tenantId },
       { replyTokenHash: hashSecret(replyToken), replyTokenEnc: this.box.encrypt(replyToken), updatedAt: new Date() },
     );
+    await this.audit.record(tenantId, actor, 'integration.reply_token_rotated', { integrationId: id });
     return this.get(tenantId, id);
   }
 
@@ -181,7 +196,7 @@ export class IntegrationsService {
    * subscribe the page again and make the integration active, keeping its id, settings and history.
    * A superseded integration takes its page back (the newest binding wins).
    */
-  async reactivate(tenantId: string, id: string): Promise<IntegrationView> {
+  async reactivate(tenantId: string, id: string, actor?: string): Promise<IntegrationView> {
     const integration = await this.require(tenantId, id);
     const bound = await this.preparePage(tenantId, integration.pageId, integration.wallPosts);
     await this.subscribe(bound, integration.wallPosts);
@@ -199,6 +214,8 @@ export class IntegrationsService {
     const previous = await this.takePage(integration.pageId, integration.id, (manager) => manager.update(Integration, { id, tenantId }, fields));
     this.pageIntegrations.invalidate(integration.pageId);
     if (previous) await this.health.notifySuperseded(previous);
+    await this.health.recovered(id, ['reauth_required', 'unsubscribed', 'superseded']);
+    await this.audit.record(tenantId, actor, 'integration.reauthorized', { integrationId: id, details: { previousStatus: integration.status } });
     this.logger.log(`Integration ${id} re-activated for page ${integration.pageId}`);
     return this.get(tenantId, id);
   }
@@ -330,8 +347,15 @@ export class IntegrationsService {
       await manager.delete(Message, { integrationId: In(ids) });
       await manager.delete(Conversation, { integrationId: In(ids) });
       await manager.delete(Blob, { integrationId: In(ids) });
+      await manager.delete(AlertIncident, { integrationId: In(ids) });
       await manager.delete(Integration, { id: In(ids) });
     });
     for (const integration of integrations) this.pageIntegrations.invalidate(integration.pageId);
   }
+}
+
+/** The public names of the settings an update changed (never their values: some are secrets). */
+function changedFieldNames(fields: Partial<Integration>): string[] {
+  const publicName: Record<string, string> = { openchannelUrlEnc: 'openchannelUrl', apiKeyEnc: 'apiKey', signingSecretEnc: 'signingSecret' };
+  return Object.keys(fields).filter((key) => key !== 'updatedAt').map((key) => publicName[key] ?? key);
 }

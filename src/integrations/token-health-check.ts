@@ -95,6 +95,7 @@ export class TokenHealthCheck implements OnApplicationBootstrap {
         lastCheckedAt: now,
         updatedAt: now,
       });
+      await this.health.recovered(integration.id, ['unsubscribed']);
       return 'resubscribed';
     } catch (error) {
       if (error instanceof GraphError && error.classification === 'reauth') {
@@ -114,6 +115,7 @@ export class TokenHealthCheck implements OnApplicationBootstrap {
     const fields: Partial<Integration> = { lastCheckedAt: now };
     if (recovered) Object.assign(fields, { status: 'active', statusReason: null, pageSubscribed: true, updatedAt: now });
     await this.database.repo(Integration).update({ id }, fields);
+    if (recovered) await this.health.recovered(id, ['unsubscribed']);
   }
 
   private async scheduleNext(): Promise<void> {

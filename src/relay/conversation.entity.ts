@@ -23,4 +23,6 @@ export class Conversation {
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 }) updatedAt: Date;
   /** Last Messenger profile lookup (success or not): names are looked up again later when they are missing. */
   @Column({ name: 'profile_checked_at', type: 'datetime', precision: 3, nullable: true }) profileCheckedAt?: Date | null;
+  /** When the after-hours message last went to this customer (one per interval; src/availability). */
+  @Column({ name: 'after_hours_sent_at', type: 'datetime', precision: 3, nullable: true }) afterHoursSentAt?: Date | null;
 }

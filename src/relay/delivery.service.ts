@@ -92,7 +92,9 @@ export class DeliveryService {
       throw new RelayHttpError(409, 'not_failed', `Only failed messages can be replayed; this one is ${message.status}`);
     }
     const now = new Date();
-    await repo.update({ id: message.id, tenantId }, { status: 'queued', attempts: 0, nextAttemptAt: now, lockedUntil: null, updatedAt: now });
+    // Conditional: of two replays at once only one moves it, so it is never queued again once delivered.
+    const moved = await repo.update({ id: message.id, tenantId, status: 'failed' }, { status: 'queued', attempts: 0, nextAttemptAt: now, lockedUntil: null, updatedAt: now });
+    if (moved.affected === 0) throw new RelayHttpError(409, 'not_failed', 'This message is already being replayed');
     if (message.conversationId) {
       await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
         jobId: `${deliveryJobId(message.conversationId, message.id, 0)}-replay-${now.getTime()}`,

@@ -1,6 +1,7 @@
 import { ApiError, get } from '../lib/api.js';
 import { h } from '../lib/dom.js';
 import { href } from '../lib/router.js';
+import { ago, plural } from '../lib/format.js';
 import { integrationState, stateExplanation, statusBadge } from '../components/badge.js';
 import { emptyState } from '../components/empty-state.js';
 
@@ -37,7 +38,11 @@ function integrationRow(integration) {
   return h('li', { class: `list-item state-${state}` },
     h('div', { class: 'list-main' },
       h('a', { class: 'list-title', href: href(`/integrations/${encodeURIComponent(integration.id)}`) }, integration.name || integration.pageName || 'Integration'),
-      h('p', { class: 'muted' }, `Facebook Page: ${integration.pageName ?? integration.pageId ?? 'unknown'}`),
-      state !== 'active' ? h('p', { class: 'state-explain' }, stateExplanation(state)) : null),
+      h('p', { class: 'muted' }, `Facebook Page: ${integration.pageName ?? integration.pageId ?? 'unknown'} · last event from Facebook ${ago(integration.lastEventAt)}`),
+      state !== 'active' && !(state === 'failing' && integration.failedDeliveries > 0) ? h('p', { class: 'state-explain' }, stateExplanation(state)) : null,
+      integration.failedDeliveries > 0
+        ? h('p', { class: 'state-explain failed-count' }, `${plural(integration.failedDeliveries, 'failed delivery', 'failed deliveries')} in the last 24 hours — `,
+          h('a', { href: href(`/integrations/${encodeURIComponent(integration.id)}`, { tab: 'deliveries' }) }, 'see why and replay'))
+        : null),
     h('div', { class: 'list-side' }, statusBadge(state)));
 }
