@@ -1,19 +1,17 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { In } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
-import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { FacebookPages, subscribedFields } from '../facebook/facebook-pages';
 import { GraphError, GraphUnavailableError } from '../facebook/graph-errors';
 import { defineJob, JobHandler } from '../queue/job';
-import { JobQueue } from '../queue/job-queue';
 import { Integration } from './integration.entity';
 import { IntegrationHealth } from './integration-health';
 import { IntegrationsRepository } from './integrations.repository';
 
-export const TokenHealthCheckJob = defineJob<{ slot: number }>('integrations.token-health', { attempts: 1, concurrency: 1 });
-
 export const CHECK_INTERVAL_MS = 15 * 60_000;
+
+export const TokenHealthCheckJob = defineJob<{ slot: number }>('integrations.token-health', { attempts: 1, concurrency: 1, every: { intervalMs: CHECK_INTERVAL_MS } });
 
 export type CheckOutcome = 'ok' | 'resubscribed' | 'reauth_required' | 'unsubscribed' | 'unknown';
 
@@ -23,12 +21,10 @@ export type CheckOutcome = 'ok' | 'resubscribed' | 'reauth_required' | 'unsubscr
  * is subscribed again. Runs once per slot across all relay processes (the job id is the slot).
  */
 @Injectable()
-export class TokenHealthCheck implements OnApplicationBootstrap {
+export class TokenHealthCheck {
   private readonly logger = new Logger('TokenHealthCheck');
 
   constructor(
-    private readonly queue: JobQueue,
-    private readonly config: AppConfig,
     private readonly repository: IntegrationsRepository,
     private readonly database: Database,
     private readonly box: SecretBox,
@@ -36,17 +32,9 @@ export class TokenHealthCheck implements OnApplicationBootstrap {
     private readonly health: IntegrationHealth,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.runsWorkers) await this.scheduleNext();
-  }
-
   @JobHandler(TokenHealthCheckJob)
   async run(): Promise<void> {
-    try {
-      await this.checkAll();
-    } finally {
-      await this.scheduleNext();
-    }
+    await this.checkAll();
   }
 
   /** Checks every integration now (the job calls this; so can tests). */
@@ -118,9 +106,4 @@ export class TokenHealthCheck implements OnApplicationBootstrap {
     if (recovered) await this.health.recovered(id, ['unsubscribed']);
   }
 
-  private async scheduleNext(): Promise<void> {
-    const now = Date.now();
-    const slot = Math.floor(now / CHECK_INTERVAL_MS) + 1;
-    await this.queue.add(TokenHealthCheckJob, { slot }, { delayMs: slot * CHECK_INTERVAL_MS - now, jobId: `integrations-token-health-${slot}` });
-  }
 }

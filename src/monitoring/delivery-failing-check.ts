@@ -1,17 +1,16 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { In, MoreThan } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { defineJob, JobHandler } from '../queue/job';
-import { JobQueue } from '../queue/job-queue';
 import { Message } from '../relay/message.entity';
 import { Alerts } from './alerts';
 import { DeliveryFigures, FailingIntegration } from './delivery-figures';
 
-export const DeliveryFailingCheckJob = defineJob<{ slot: number }>('monitoring.delivery-failing', { attempts: 1, concurrency: 1 });
-
 export const FAILING_CHECK_INTERVAL_MS = 60_000;
+
+export const DeliveryFailingCheckJob = defineJob<{ slot: number }>('monitoring.delivery-failing', { attempts: 1, concurrency: 1, every: { intervalMs: FAILING_CHECK_INTERVAL_MS } });
 
 /**
  * Every minute: integrations whose messages have kept failing to reach the contact center for more
@@ -19,30 +18,17 @@ export const FAILING_CHECK_INTERVAL_MS = 60_000;
  * again are closed. Runs once per slot across processes (the job id is the slot).
  */
 @Injectable()
-export class DeliveryFailingCheck implements OnApplicationBootstrap {
-  private readonly logger = new Logger('DeliveryFailingCheck');
-
+export class DeliveryFailingCheck {
   constructor(
-    private readonly queue: JobQueue,
     private readonly config: AppConfig,
     private readonly database: Database,
     private readonly figures: DeliveryFigures,
     private readonly alerts: Alerts,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.runsWorkers) await this.scheduleNext();
-  }
-
   @JobHandler(DeliveryFailingCheckJob)
   async run(): Promise<void> {
-    try {
-      await this.check();
-    } catch (error) {
-      this.logger.warn(`Delivery failure check did not finish: ${(error as Error).message}`);
-    } finally {
-      await this.scheduleNext();
-    }
+    await this.check();
   }
 
   /** One pass (the job calls this; so can tests): returns the ids opened and closed. */
@@ -91,9 +77,4 @@ export class DeliveryFailingCheck implements OnApplicationBootstrap {
     };
   }
 
-  private async scheduleNext(): Promise<void> {
-    const now = Date.now();
-    const slot = Math.floor(now / FAILING_CHECK_INTERVAL_MS) + 1;
-    await this.queue.add(DeliveryFailingCheckJob, { slot }, { delayMs: slot * FAILING_CHECK_INTERVAL_MS - now, jobId: `monitoring-delivery-failing-${slot}` });
-  }
 }

@@ -10,6 +10,11 @@ export interface JobOptions {
   backoffMs: number;
   /** Jobs of this kind a worker process runs at once. */
   concurrency: number;
+  /**
+   * Periodic jobs: run once per slot of `intervalMs` (starting `offsetMs` into each slot) across all
+   * relay processes. The queue schedules the next slot itself; the slot number is the job id.
+   */
+  every?: { intervalMs: number; offsetMs?: number };
 }
 
 export interface JobDefinition<T extends JobData = JobData> {
@@ -59,4 +64,11 @@ export interface QueueCounts {
   active: number;
   delayed: number;
   failed: number;
+}
+
+/** When the next slot of a periodic job starts, and its id (the same in every process). */
+export function nextSlot(job: JobDefinition, now = Date.now()): { slot: number; delayMs: number; jobId: string } {
+  const { intervalMs, offsetMs = 0 } = job.options.every!;
+  const slot = Math.floor((now - offsetMs) / intervalMs) + 1;
+  return { slot, delayMs: Math.max(0, slot * intervalMs + offsetMs - now), jobId: `${job.name.replace(/\./g, '-')}-${slot}` };
 }

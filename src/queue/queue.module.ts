@@ -3,7 +3,7 @@ import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core
 import { AppConfig } from '../config/app-config';
 import { BullMqDriver } from './bullmq.driver';
 import { InProcessDriver } from './in-process.driver';
-import { declaredJobs, HandlerFn, JOB_HANDLER, JobDefinition } from './job';
+import { declaredJobs, HandlerFn, JOB_HANDLER, JobDefinition, nextSlot } from './job';
 import { JobQueue } from './job-queue';
 
 export class JobRegistrationError extends Error {}
@@ -48,10 +48,31 @@ export class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const handlers = this.collectHandlers();
-    if (this.config.runsWorkers) {
-      await this.queue.startWorkers(handlers);
-      this.logger.log(`Workers started on the ${this.queue.driverName} queue for ${handlers.size} job kinds`);
+    if (!this.config.runsWorkers) return;
+    for (const entry of handlers.values()) {
+      if (entry.job.options.every) entry.run = this.periodic(entry.job, entry.run);
     }
+    await this.queue.startWorkers(handlers);
+    for (const { job } of handlers.values()) if (job.options.every) await this.scheduleNextSlot(job);
+    this.logger.log(`Workers started on the ${this.queue.driverName} queue for ${handlers.size} job kinds`);
+  }
+
+  /** A periodic handler schedules its next slot whatever happens in this one. */
+  private periodic(job: JobDefinition, run: HandlerFn): HandlerFn {
+    return async (data, context) => {
+      try {
+        await run(data, context);
+      } catch (error) {
+        this.logger.warn(`Periodic job ${job.name} did not finish: ${(error as Error).message}`);
+      } finally {
+        await this.scheduleNextSlot(job).catch((error: Error) => this.logger.error(`Could not schedule ${job.name}: ${error.message}`));
+      }
+    };
+  }
+
+  private async scheduleNextSlot(job: JobDefinition): Promise<void> {
+    const { slot, delayMs, jobId } = nextSlot(job);
+    await this.queue.add(job, { slot }, { delayMs, jobId });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

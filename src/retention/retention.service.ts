@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { In, IsNull, LessThan, Not } from 'typeorm';
 import { Blob } from '../blobs/blob.entity';
 import { BlobStore } from '../blobs/blob-store';
@@ -6,13 +6,14 @@ import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { defineJob, JobHandler } from '../queue/job';
-import { JobQueue } from '../queue/job-queue';
 import { DeliveryAttempt } from '../relay/delivery-attempt.entity';
 import { Message } from '../relay/message.entity';
 
-export const RetentionJob = defineJob<{ slot: number }>('retention.daily', { attempts: 1, concurrency: 1 });
 
 const DAY_MS = 24 * 3600_000;
+
+/** Daily at 03:00 UTC, away from midnight's other batch work. */
+export const RetentionJob = defineJob<{ slot: number }>('retention.daily', { attempts: 1, concurrency: 1, every: { intervalMs: DAY_MS, offsetMs: 3 * 3600_000 } });
 const BATCH = 500;
 /** Messages still on their way keep their bodies whatever their age (a held message may wait for weeks). */
 const IN_FLIGHT = ['queued', 'held', 'sending'];
@@ -32,30 +33,19 @@ export interface RetentionResult {
  * or locks the whole table.
  */
 @Injectable()
-export class RetentionService implements OnApplicationBootstrap {
+export class RetentionService {
   private readonly logger = new Logger('Retention');
 
   constructor(
     private readonly database: Database,
     private readonly blobs: BlobStore,
     private readonly config: AppConfig,
-    private readonly queue: JobQueue,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.runsWorkers) await this.scheduleNext();
-  }
 
   @JobHandler(RetentionJob)
   async run(): Promise<void> {
-    try {
-      const result = await this.purge();
-      this.logger.log(`Retention (${this.config.retentionDays} days): ${result.messagesCleared} message bodies cleared, ${result.blobsDeleted} files and ${result.attemptsDeleted} delivery attempts deleted`);
-    } catch (error) {
-      this.logger.error(`Retention run did not finish: ${(error as Error).message}`);
-    } finally {
-      await this.scheduleNext();
-    }
+    const result = await this.purge();
+    this.logger.log(`Retention (${this.config.retentionDays} days): ${result.messagesCleared} message bodies cleared, ${result.blobsDeleted} files and ${result.attemptsDeleted} delivery attempts deleted`);
   }
 
   /** One pass with the given "now" (the job calls this; so can tests). */
@@ -110,11 +100,4 @@ export class RetentionService implements OnApplicationBootstrap {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
-    const now = Date.now();
-    const slot = Math.floor(now / DAY_MS) + 1;
-    // 03:00 UTC, away from midnight's other batch work.
-    const at = slot * DAY_MS + 3 * 3600_000;
-    await this.queue.add(RetentionJob, { slot }, { delayMs: Math.max(0, at - now), jobId: `retention-daily-${slot}` });
-  }
 }
