@@ -50,7 +50,7 @@ export function classifyWebhook(body: unknown, ownAppId: string): ParsedWebhook 
 function messagingEvent(pageId: string, ev: Json, standby: boolean, ownAppId: string): ClassifiedEvent | null {
   const senderId = idOf(ev.sender);
   const recipientId = idOf(ev.recipient);
-  const timestamp = Number(ev.timestamp) || Date.now();
+  const timestamp = epochOr(ev.timestamp, Date.now());
   const base = { type: 'event' as const, pageId, channel: 'messenger' as const, threadId: '', occurredAt: timestamp };
   const context: Json = standby ? { standby: true } : {};
 
@@ -109,8 +109,8 @@ function messagingEvent(pageId: string, ev: Json, standby: boolean, ownAppId: st
   }
   if (isObject(ev.delivery) || isObject(ev.read)) {
     const receipt = (ev.delivery ?? ev.read) as Json;
-    const watermark = Number(receipt.watermark);
-    if (!Number.isFinite(watermark)) return null;
+    const watermark = epochOr(receipt.watermark, NaN);
+    if (Number.isNaN(watermark)) return null;
     const result: ReceiptEvent = {
       type: 'receipt', pageId, customerId: senderId, status: ev.read ? 'read' : 'delivered', watermark,
       mids: Array.isArray(receipt.mids) ? receipt.mids.map(String) : [],
@@ -171,7 +171,7 @@ function feedEvent(pageId: string, value: Json): InboundEvent | null {
   const authorId = idOf(value.from) ?? (value.sender_id !== undefined ? String(value.sender_id) : undefined);
   const postId = str(value.post_id);
   if (!authorId || !postId) return null;
-  const createdSeconds = Number(value.created_time) || Math.floor(Date.now() / 1000);
+  const createdSeconds = epochOr(value.created_time, Math.floor(Date.now() / 1000));
   // Feed times are seconds; some fixtures use ms.
   const occurredAt = createdSeconds > 1e12 ? createdSeconds : createdSeconds * 1000;
   const name = isObject(value.from) ? str(value.from.name) || undefined : str(value.sender_name) || undefined;
@@ -297,4 +297,13 @@ function safe<T>(fn: () => T): T | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A time from the body as a whole number, or `fallback` when it is missing or absurd ("1e309" is
+ * Infinity, which no database column takes: one such event must not fail the whole batch).
+ */
+function epochOr(value: unknown, fallback: number): number {
+  const n = Math.round(Number(value));
+  return n && Number.isSafeInteger(n) && n > 0 && n < 1e14 ? n : fallback;
 }

@@ -111,7 +111,8 @@ export class OutboundHttp implements OnApplicationShutdown {
   }
 
   private refuseLiteralPrivateHost(target: URL): void {
-    const host = target.hostname.replace(/^\[|\]$/g, '');
+    // "localhost." (fully qualified) is the same host as "localhost".
+    const host = target.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
     if (isIP(host) && isPrivateAddress(host)) {
       throw new OutboundHttpError('blocked', `${target.host} is a private or local address, which the relay does not call`);
     }
