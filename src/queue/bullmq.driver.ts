@@ -60,7 +60,9 @@ export class BullMqDriver extends JobQueue {
           const attempt = bullJob.attemptsMade + 1;
           await run(bullJob.data as JobData, { jobId: bullJob.id ?? '', attempt, isFinalAttempt: attempt >= job.options.attempts });
         },
-        { connection, prefix: this.prefix, concurrency: job.options.concurrency },
+        // A job whose process died is handed to another worker after at most lock + check (~25 s);
+        // a live worker renews its lock every 7.5 s however long the job runs.
+        { connection, prefix: this.prefix, concurrency: job.options.concurrency, lockDuration: 15_000, stalledInterval: 10_000 },
       );
       worker.on('failed', (failed, error) => {
         if (failed && failed.attemptsMade >= job.options.attempts) {

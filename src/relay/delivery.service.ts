@@ -52,7 +52,7 @@ export class DeliveryService {
   ) {}
 
   @JobHandler(DeliverConversation)
-  async deliverConversation(data: { conversationId: string }, _context?: JobContext): Promise<void> {
+  async deliverConversation(data: { conversationId: string }, context?: JobContext): Promise<void> {
     const conversation = await this.database.repo(Conversation).findOne({ where: { id: data.conversationId } });
     if (!conversation) return;
     const integration = await this.database.repo(Integration).findOne({ where: { id: conversation.integrationId } });
@@ -70,11 +70,12 @@ export class DeliveryService {
       const head = await this.head(conversation.id);
       if (!head) return;
       const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
-      if (dueIn > 1_000 || done >= this.settings.batchPerJob) {
+      if (dueIn > 0 || done >= this.settings.batchPerJob) {
         // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
-        await this.queue.add(DeliverConversation, { conversationId: conversation.id }, {
-          jobId: deliveryJobId(conversation.id, head.id, head.attempts), delayMs: Math.max(0, dueIn),
-        });
+        let jobId = deliveryJobId(conversation.id, head.id, head.attempts);
+        // A delayed job may fire a little early; re-adding its own id would be ignored while it runs.
+        if (jobId === context?.jobId) jobId = `${jobId}-t${Date.now()}`;
+        await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
         return;
       }
       if (!(await this.claim(head))) return; // another worker holds the head and carries on from it
