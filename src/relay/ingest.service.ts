@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
 import { newId } from '../common/ids';
+import { enqueueAfterHours } from '../availability/after-hours.job';
+import { afterHoursDecision } from '../availability/schedule';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
@@ -24,7 +26,27 @@ interface Planned {
   status: MessageStatus | null;
 }
 
+interface PlannedReceipt {
+  receipt: ReceiptEvent;
+  integration: Integration;
+}
+
+interface Committed {
+  rows: Message[];
+  duplicates: number;
+}
+
+interface PendingCommit {
+  planned: Planned[];
+  receipts: PlannedReceipt[];
+  resolve: (result: Committed) => void;
+  reject: (error: unknown) => void;
+}
+
 const CHUNK = 200;
+/** Events grouped into one transaction at most (a single larger POST still goes alone). */
+const MAX_EVENTS_PER_COMMIT = 2_000;
+const MYSQL_BATCHES_IN_FLIGHT = 4;
 const LAST_EVENT_WRITE_MS = 10_000;
 
 /**
@@ -35,6 +57,8 @@ const LAST_EVENT_WRITE_MS = 10_000;
 export class IngestService {
   private readonly logger = new Logger('Ingest');
   private readonly lastEventWritten = new Map<string, number>();
+  private readonly waiting: PendingCommit[] = [];
+  private batchesInFlight = 0;
 
   constructor(
     private readonly database: Database,
@@ -46,7 +70,8 @@ export class IngestService {
   async ingest(parsed: ParsedWebhook): Promise<IngestResult> {
     const integrations = await this.pages.forPages(parsed.pageIds);
     const planned: Planned[] = [];
-    const receipts: Array<{ receipt: ReceiptEvent; integration: Integration }> = [];
+    const receipts: PlannedReceipt[] = [];
+    const afterHoursKeys = new Set<string>();
     let dropped = 0;
     for (const event of parsed.events) {
       const integration = integrations.get(event.pageId);
@@ -64,24 +89,96 @@ export class IngestService {
         this.metrics.dropped.inc({ reason: 'wall_posts_off' });
         continue;
       }
-      planned.push({ event, integration, status: statusFor(event, integration) });
+      // Availability: pure in-memory check of the schedule on the cached integration row.
+      const afterHours = afterHoursDecision(integration, event);
+      if (afterHours) for (const part of event.parts) afterHoursKeys.add(part.dedupKey);
+      planned.push({ event, integration, status: afterHours && !afterHours.forward ? 'skipped' : statusFor(event, integration) });
     }
 
-    const result = await this.database.transaction(async (manager) => {
-      const stored = planned.filter((p) => p.status !== null);
-      const conversations = await this.conversations(manager, stored.filter((p) => p.event.role !== 'page_authored'), receipts);
-      const { rows, duplicates } = await this.insertMessages(manager, stored, conversations);
-      await this.updateConversations(manager, rows, stored, conversations);
-      await this.applyStatusUpdates(manager, planned, receipts, conversations);
-      return { rows, duplicates };
-    });
+    const result = await this.commit(planned, receipts);
 
     await this.enqueue(result.rows);
+    if (afterHoursKeys.size) {
+      await enqueueAfterHours(this.queue, result.rows.filter((row) => afterHoursKeys.has(row.dedupKey!)))
+        .catch((error: Error) => this.logger.warn(`Could not enqueue after-hours messages: ${error.message}`));
+    }
     this.touchIntegrations(planned.map((p) => p.integration));
     this.metrics.events.inc({ outcome: 'stored' }, result.rows.length);
     if (result.duplicates) this.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
     if (parsed.ignored) this.metrics.events.inc({ outcome: 'ignored' }, parsed.ignored);
     return { stored: result.rows.length, duplicates: result.duplicates, dropped, ignored: parsed.ignored };
+  }
+
+  /**
+   * Group commit: POSTs that arrive while a transaction is running are stored together in the next
+   * one (the statements become multi-row), and each POST is answered only after the transaction
+   * holding its rows committed. SQLite runs one transaction at a time anyway; MySQL keeps a few in flight.
+   */
+  private commit(planned: Planned[], receipts: PlannedReceipt[]): Promise<Committed> {
+    return new Promise<Committed>((resolve, reject) => {
+      this.waiting.push({ planned, receipts, resolve, reject });
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    const limit = this.database.isMysql ? MYSQL_BATCHES_IN_FLIGHT : 1;
+    while (this.batchesInFlight < limit && this.waiting.length) {
+      let events = 0;
+      let take = 0;
+      while (take < this.waiting.length && (take === 0 || events + this.waiting[take].planned.length <= MAX_EVENTS_PER_COMMIT)) {
+        events += this.waiting[take].planned.length;
+        take++;
+      }
+      const batch = this.waiting.splice(0, take);
+      this.batchesInFlight++;
+      void this.commitBatch(batch).finally(() => {
+        this.batchesInFlight--;
+        this.startBatches();
+      });
+    }
+  }
+
+  private async commitBatch(batch: PendingCommit[]): Promise<void> {
+    try {
+      const results = await this.database.transaction((manager) => this.store(manager, batch));
+      batch.forEach((pending, i) => pending.resolve(results[i]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One POST's failure must not fail the others: each one alone, as without grouping.
+      for (const pending of batch) {
+        try {
+          const [result] = await this.database.transaction((manager) => this.store(manager, [pending]));
+          pending.resolve(result);
+        } catch (single) {
+          pending.reject(single);
+        }
+      }
+    }
+  }
+
+  /** One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them. */
+  private async store(manager: EntityManager, batch: PendingCommit[]): Promise<Committed[]> {
+    const planned = batch.flatMap((p) => p.planned);
+    const receipts = batch.flatMap((p) => p.receipts);
+    const stored = planned.filter((p) => p.status !== null);
+    const conversations = await this.conversations(manager, stored.filter((p) => p.event.role !== 'page_authored'), receipts);
+    const { rows } = await this.insertMessages(manager, stored, conversations);
+    await this.updateConversations(manager, rows, stored, conversations);
+    await this.applyStatusUpdates(manager, planned, receipts, conversations);
+    if (batch.length === 1) return [{ rows, duplicates: uniqueKeys(stored).size - rows.length }];
+    const fresh = new Map(rows.map((row) => [row.dedupKey!, row]));
+    return batch.map((pending) => {
+      const keys = uniqueKeys(pending.planned.filter((p) => p.status !== null));
+      const own: Message[] = [];
+      for (const key of keys) {
+        const row = fresh.get(key);
+        if (!row) continue;
+        fresh.delete(key); // a key twice in the batch: the first POST stored it, the later one is a duplicate
+        own.push(row);
+      }
+      return { rows: own, duplicates: keys.size - own.length };
+    });
   }
 
   /** Existing conversations for every (integration, customer, thread) in the batch; missing ones created. */
@@ -291,6 +388,12 @@ function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+function uniqueKeys(planned: Planned[]): Set<string> {
+  const keys = new Set<string>();
+  for (const { event } of planned) for (const part of event.parts) keys.add(part.dedupKey);
+  return keys;
 }
 
 function unique<T>(items: T[]): T[] {

@@ -1,0 +1,58 @@
+import { assertAllOk, BenchContext, loadFigures, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
+import { log, runLoad } from '../load';
+import { cpuSeconds, sleep, startBaseline } from '../processes';
+import { round } from '../stats';
+
+/**
+ * Ingest: closed-loop webhook POSTs (1 and 100 events each) against the bare signature-checking
+ * server (the ceiling), then against a fresh relay (contact center up, deliveries running as in
+ * production). Every event answered 200 must be a row in the database afterwards.
+ */
+export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const rows: Row[] = [];
+  const details: Record<string, unknown> = {};
+  const durationMs = ctx.options.durationS * 1000;
+  for (const eventsPerPost of [1, 100]) {
+    const concurrency = eventsPerPost === 1 ? ctx.options.concurrency : Math.max(2, Math.round(ctx.options.concurrency / 4));
+    const baseline = await startBaseline(ctx.sandboxes.facebook.appSecret);
+    let base;
+    try {
+      await runLoad({ label: 'baseline warm-up', mode: 'closed', concurrency, durationMs: 2_000, request: webhookSpec(ctx, baseline.url, eventsPerPost) }, () => undefined);
+      const cpu0 = cpuSeconds(baseline.pid);
+      const result = await runLoad({ label: `ingest ${eventsPerPost}/POST bare server`, mode: 'closed', concurrency, durationMs, request: webhookSpec(ctx, baseline.url, eventsPerPost) });
+      assertAllOk(result);
+      base = { ...loadFigures(result), serverCpu: (cpuSeconds(baseline.pid) - cpu0) / (result.elapsedMs / 1000) };
+    } finally {
+      await baseline.stop();
+    }
+
+    const relay = await ctx.relay(`ingest${eventsPerPost}`);
+    let measured;
+    try {
+      const child = await relay.start('all');
+      await warmUp(ctx, relay);
+      const before = await relay.storedInbound();
+      const cpu0 = cpuSeconds(child.pid);
+      const result = await runLoad({ label: `ingest ${eventsPerPost}/POST relay`, mode: 'closed', concurrency, durationMs, request: webhookSpec(ctx, relay.url, eventsPerPost) });
+      const relayCpu = (cpuSeconds(child.pid) - cpu0) / (result.elapsedMs / 1000);
+      assertAllOk(result);
+      await sleep(200);
+      const stored = (await relay.storedInbound()) - before;
+      measured = { ...loadFigures(result), relayCpu, stored, answered: result.events };
+      if (stored < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${stored} rows stored`);
+      log(`  ingest ${eventsPerPost}/POST: ${result.events} events answered 200, ${stored} rows stored`);
+    } finally {
+      await relay.close();
+    }
+
+    details[`${eventsPerPost}PerPost`] = { concurrency, baseline: base, relay: measured };
+    const ratio = measured.requestsPerSecond / base.requestsPerSecond;
+    if (eventsPerPost === 1) {
+      rows.push({ scenario: 'ingest', figure: '1 event/POST: POSTs/s (all stored)', value: round(measured.requestsPerSecond, 0), unit: 'POST/s', baseline: round(base.requestsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 40 % of bare', met: ratio >= 0.4 });
+    } else {
+      rows.push({ scenario: 'ingest', figure: '100 events/POST: events/s (all stored)', value: round(measured.eventsPerSecond, 0), unit: 'events/s', baseline: round(base.eventsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 20,000 events/s', met: measured.eventsPerSecond >= 20_000 });
+    }
+    rows.push({ scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: answer p50 / p99`, value: `${measured.p50} / ${measured.p99}`, unit: 'ms', baseline: `${base.p50} / ${base.p99}`, target: 'p99 < 50 ms', met: measured.p99 < 50 });
+  }
+  return { rows, details };
+}

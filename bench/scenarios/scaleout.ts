@@ -1,0 +1,54 @@
+import { assertAllOk, BenchContext, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
+import { log, runLoad } from '../load';
+import { now, round } from '../stats';
+
+/**
+ * Scale-out: an API process takes a backlog of N messages while no worker runs, then one (or two)
+ * worker processes deliver it to a contact center that takes 20 ms per notify. Throughput is
+ * counted from the first delivery to the last (process boot excluded).
+ */
+export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  if (!ctx.options.redisUrl || !ctx.options.databaseUrl) {
+    const why = 'skipped: needs REDIS_URL and DATABASE_URL (worker processes share the BullMQ queue and a server database; the embedded SQLite file is for one process)';
+    return { rows: [{ scenario: 'scaleout', figure: 'two workers vs one', value: why, unit: '' }], details: { skipped: why } };
+  }
+  const cc = ctx.sandboxes.contactCenter;
+  const relay = await ctx.relay('scaleout');
+  const rates: number[] = [];
+  const details: Record<string, unknown> = {};
+  try {
+    await relay.start('api');
+    const warmWorker = await relay.start('worker');
+    await warmUp(ctx, relay);
+    await relay.stopChild(warmWorker);
+    cc.control.setFailures({ latencyMs: 20 });
+    for (const workers of [1, 2]) {
+      ctx.collector.reset();
+      const load = await runLoad({ label: `scaleout backlog for ${workers}`, mode: 'closed', concurrency: 4, total: Math.ceil(ctx.options.scaleoutMessages / 100), durationMs: 600_000, request: webhookSpec(ctx, relay.url, 100) }, () => undefined);
+      assertAllOk(load);
+      const started = now();
+      const children = [];
+      for (let i = 0; i < workers; i++) children.push(relay.start('worker'));
+      const running = await Promise.all(children);
+      const progress = setInterval(() => log(`  scaleout ${workers} worker(s): ${ctx.collector.received}/${load.events} delivered`), 5_000);
+      const all = await ctx.collector.waitFor(load.events, 600_000);
+      clearInterval(progress);
+      const seconds = (ctx.collector.lastAt - ctx.collector.firstAt) / 1000;
+      const rate = ctx.collector.received / seconds;
+      rates.push(rate);
+      details[`workers${workers}`] = { messages: load.events, allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1) };
+      log(`  scaleout ${workers} worker(s): ${round(rate, 0)} msg/s`);
+      for (const child of running) await relay.stopChild(child);
+    }
+  } finally {
+    await cc.control.clearFailures();
+    await relay.close();
+  }
+  const ratio = rates[1] / rates[0];
+  return {
+    rows: [
+      { scenario: 'scaleout', figure: 'delivery rate, 1 worker → 2 workers (20 ms notify)', value: `${round(rates[0], 0)} → ${round(rates[1], 0)}`, unit: 'msg/s', ratio: round(ratio, 2), target: '≥ 1.8×', met: ratio >= 1.8 },
+    ],
+    details,
+  };
+}
