@@ -115,7 +115,9 @@ export class DeliveryService {
     const now = new Date();
     const result = await this.database.repo(Message).createQueryBuilder().update(Message)
       .set({ lockedUntil: new Date(now.getTime() + this.settings.leaseMs) })
-      .where('id = :id AND status = :queued AND (locked_until IS NULL OR locked_until < :now)', { id: message.id, queued: 'queued', now })
+      // Due again in the same statement: a head read before another worker recorded a retry time
+      // (after a 429 with Retry-After, say) must not be sent before that time.
+      .where('id = :id AND status = :queued AND (locked_until IS NULL OR locked_until < :now) AND (next_attempt_at IS NULL OR next_attempt_at <= :now)', { id: message.id, queued: 'queued', now })
       .execute();
     return result.affected === 1;
   }
