@@ -3,7 +3,9 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install (locked versions), not npm ci: the lockfile was made against a registry without other
+# platforms' optional binaries (@swc/core-darwin-*, ...), which npm ci insists on finding listed.
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
