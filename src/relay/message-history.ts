@@ -3,6 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RelayHttpError } from '../common/errors/http-errors';
+import { likePattern } from '../conversations/conversation-query.dto';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from './conversation.entity';
@@ -81,9 +82,9 @@ export class MessageHistory {
     if (query.direction) qb.andWhere('m.direction = :direction', { direction: query.direction });
     if (query.status) qb.andWhere('m.status = :status', { status: query.status });
     if (query.customer) {
-      qb.andWhere('(c.customer_id = :customer OR LOWER(c.customer_name) LIKE :customerLike)', { customer: query.customer, customerLike: like(query.customer) });
+      qb.andWhere("(c.customer_id = :customer OR LOWER(c.customer_name) LIKE :customerLike ESCAPE '!')", { customer: query.customer, customerLike: likePattern(query.customer) });
     }
-    if (query.q) qb.andWhere('LOWER(m.text) LIKE :q', { q: like(query.q) });
+    if (query.q) qb.andWhere("LOWER(m.text) LIKE :q ESCAPE '!'", { q: likePattern(query.q) });
     const total = await qb.clone().getCount();
     const rows = await qb
       .select(['m.id AS id', 'm.direction AS direction', 'm.kind AS kind', 'm.text AS text', 'm.status AS status', 'm.created_at AS createdAt',
@@ -103,10 +104,6 @@ export class MessageHistory {
       })),
     };
   }
-}
-
-function like(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** SQLite hands back 'YYYY-MM-DD HH:MM:SS.mmm' in UTC, mysql2 a Date. */

@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { In } from 'typeorm';
 import { Database } from '../database/database';
+import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
 import { DeliverySettings } from './delivery.settings';
 import { Message } from './message.entity';
@@ -42,6 +44,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
   /** One pass; returns how many conversations were enqueued again. */
   async sweep(now = new Date()): Promise<number> {
     const due = new Date(now.getTime() - this.settings.sweepGraceMs);
+    await this.releaseStrandedHeld(now, due);
     const rows = await this.database.repo(Message).createQueryBuilder('m')
       .select(['m.id', 'm.conversationId', 'm.attempts', 'm.occurredAt', 'm.part'])
       .where('m.status = :queued AND m.direction = :in AND m.conversation_id IS NOT NULL', { queued: 'queued', in: 'in' })
@@ -62,6 +65,29 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     })));
     this.logger.log(`Re-enqueued ${heads.size} conversations with queued messages no job was delivering`);
     return heads.size;
+  }
+
+  /**
+   * Held messages of an integration that is enabled again: stored 'held' from a stale view of the
+   * integration (another process's 5 s cache, or an ingest or delivery racing the PATCH that enabled
+   * it) after releaseHeld had already run. Without this they would stay held for good.
+   */
+  private async releaseStrandedHeld(now: Date, due: Date): Promise<void> {
+    const rows = await this.database.repo(Message).createQueryBuilder('m')
+      .innerJoin(Integration, 'i', 'i.id = m.integration_id AND i.tenant_id = m.tenant_id')
+      .select(['m.id'])
+      .where('m.status = :held AND m.direction = :in', { held: 'held', in: 'in' })
+      .andWhere('i.enabled = :enabled', { enabled: 1 })
+      .andWhere('m.updated_at <= :due', { due })
+      .limit(BATCH)
+      .getMany();
+    if (!rows.length) return;
+    // Due in the past, so the pass below enqueues their conversations right away.
+    const result = await this.database.repo(Message).update(
+      { id: In(rows.map((row) => row.id)), status: 'held', direction: 'in' },
+      { status: 'queued', nextAttemptAt: due, lockedUntil: null, updatedAt: now },
+    );
+    if (result.affected) this.logger.log(`Released ${result.affected} held messages of enabled integrations`);
   }
 
   private schedule(delayMs: number): void {

@@ -2,6 +2,7 @@ import { Database } from '../../src/database/database';
 import { newId } from '../../src/common/ids';
 import { DeliveryAttempt } from '../../src/relay/delivery-attempt.entity';
 import { Message } from '../../src/relay/message.entity';
+import { Integration } from '../../src/integrations/integration.entity';
 import { Conversation } from '../../src/relay/conversation.entity';
 import { backends } from '../support/backends';
 import { createConversation } from '../support/fixtures';
@@ -207,6 +208,18 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     expect(await messagesOf(h.relay, off.integration.id)).toHaveLength(0);
     expect((await messagesOf(h.relay, disabled.integration.id)).map((m) => m.status)).toEqual(['held']);
     expect(notifications(disabled.accountId)).toHaveLength(0);
+  });
+
+  it('delivers a message stored held after the integration was enabled again (stale cache, another process)', async () => {
+    const t = await newTenant(h, { enabled: false });
+    const body = page(messaging(t.pageId, [textEvent(t.pageId, '43', 'held by a stale view')]));
+    expect((await post(body)).status).toBe(200);
+    expect((await messagesOf(h.relay, t.integration.id)).map((m) => m.status)).toEqual(['held']);
+    // Another API process took the PATCH: the row is enabled and its releaseHeld ran before this row existed.
+    await h.relay.get(Database).repo(Integration).update({ id: t.integration.id }, { enabled: true });
+    const [note] = await waitNotified(t.accountId, 1);
+    expect((note.body as any).body).toBe('held by a stale view');
+    expect((await settledMessages(h.relay, t.integration.id)).map((m) => m.status)).toEqual(['delivered']);
   });
 
   it('keeps order when the contact center is down, then delivers everything once when it is back', async () => {

@@ -46,6 +46,20 @@ describe.each(backends())('message history, replay and large batches on %s', (ba
     expect((await tenant.request('POST', `/api/v1/integrations/${integration.id}/messages/${failedId}/replay`)).status).toBe(409);
   });
 
+  it('searches message text for %, _ and \\ literally on every backend', async () => {
+    const tenant = await registerAndLogin(h.relay);
+    const account = h.cc.control.createAccount({});
+    const pageId = `57${Date.now() % 1e9}`;
+    const { integration } = await createIntegration(h.relay, { tenantId: tenant.tenantId, openchannelUrl: h.cc.receiveUrl(account.id), pageId });
+    const texts = ['Desconto de 50% hoje', 'Desconto de 500 hoje', 'codigo a_b', 'codigo axb', 'pasta C:\\temp'];
+    const body = page(messaging(pageId, texts.map((text, i) => textEvent(pageId, `40${i}`, text, {}, 1_700_000_100_000 + i))));
+    expect((await postWebhook(h.relay.url, h.fb.appSecret, body)).status).toBe(200);
+    const search = async (q: string) => (await tenant.request('GET', `/api/v1/integrations/${integration.id}/messages?q=${encodeURIComponent(q)}`)).body.items.map((m: any) => m.text);
+    expect(await search('50%')).toEqual(['Desconto de 50% hoje']);
+    expect(await search('a_b')).toEqual(['codigo a_b']);
+    expect(await search('c:\\t')).toEqual(['pasta C:\\temp']);
+  });
+
   it('takes a full Facebook batch (1000 entries, two pages) in one POST, stores it all before answering, and delivers it', async () => {
     const accounts = [h.cc.control.createAccount({}), h.cc.control.createAccount({})];
     const pages = [`61${Date.now() % 1e9}`, `62${Date.now() % 1e9}`];
