@@ -297,12 +297,15 @@ export class IngestService {
   ) {
     const repo = manager.getRepository(Message);
     const now = new Date();
-    const ownEchoes = planned.filter((p) => p.event.role === 'own_echo' && p.event.externalId);
-    for (const slice of chunks(ownEchoes, CHUNK)) {
-      await repo.update(
-        { direction: 'out', status: 'sending', externalId: In(slice.map((p) => p.event.externalId!)) },
-        { status: 'sent', updatedAt: now },
-      );
+    const ownEchoesByIntegration = new Map<string, string[]>();
+    for (const p of planned) {
+      if (p.event.role !== 'own_echo' || !p.event.externalId) continue;
+      ownEchoesByIntegration.set(p.integration.id, [...(ownEchoesByIntegration.get(p.integration.id) ?? []), p.event.externalId]);
+    }
+    for (const [integrationId, mids] of ownEchoesByIntegration) {
+      for (const slice of chunks(mids, CHUNK)) {
+        await repo.update({ integrationId, direction: 'out', status: 'sending', externalId: In(slice) }, { status: 'sent', updatedAt: now });
+      }
     }
     for (const { event, integration } of planned) {
       if (event.role !== 'reaction' || !event.targetMid) continue;
