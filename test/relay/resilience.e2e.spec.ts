@@ -55,7 +55,7 @@ describe.each(backends())('nothing lost on %s', (backend) => {
     for (let c = 0; c < customers; c++) expect(order.get(`cust${c}`)).toEqual(Array.from({ length: each }, (_, i) => `c${c} #${i}`));
   }
 
-  (backend.redisUrl ? it : it.skip)('redelivers through the sweeper when Redis loses its jobs mid-flight', async () => {
+  (backend.redisUrl ? it : it.skip)(`redelivers through the sweeper when Redis loses its jobs mid-flight${backend.redisUrl ? '' : ' (skipped: the in-process backend has no Redis to flush)'}`, async () => {
     const redisUrl = backend.redisUrl!.replace(/\/\d*$/, '') + '/5';
     const relay = await startTestApp({ backend, env: { ...relayEnv(fb), REDIS_URL: redisUrl } });
     try {
