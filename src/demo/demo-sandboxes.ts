@@ -69,7 +69,7 @@ export function demoInstructions(config: AppConfig, sandboxes: { facebookUrl: st
   return `
   Offline demo: no Facebook app is configured, so the relay talks to built-in sandboxes.
     Relay (the web UI)        ${relay}
-    Facebook sandbox          ${sandboxes.facebookUrl}/_control/state
+    Facebook sandbox          ${sandboxes.facebookUrl}/   (customer simulator)
     Contact center sandbox    ${sandboxes.contactCenterUrl}   (account 1, API key demo-key)
     Sandbox mail outbox       ${relay}/sandbox/outbox
 

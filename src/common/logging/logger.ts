@@ -20,11 +20,14 @@ export function createRootLogger(level: string): Logger {
   });
 }
 
+/** Nest's boot chatter (one line per module and route): useful when debugging, noise otherwise. */
+const BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
 /** Routes Nest's own log calls into pino. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string) { this.write('info', message, context); }
+  log(message: unknown, context?: string) { this.write(context && BOOT_CONTEXTS.has(context) ? 'debug' : 'info', message, context); }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));
   }
