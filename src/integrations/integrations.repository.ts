@@ -25,11 +25,6 @@ export class IntegrationsRepository {
     return this.database.repo(Integration).findOneBy({ boundPageId: pageId });
   }
 
-  /** The integration webhooks for this page go to: it owns the page and is not superseded. */
-  findActiveByPageId(pageId: string): Promise<Integration | null> {
-    return this.database.repo(Integration).findOneBy({ boundPageId: pageId, status: In(['active', 'reauth_required', 'unsubscribed']) });
-  }
-
   /** The integration a contact center's reply token (sha256 hex) belongs to. */
   findByReplyTokenHash(hash: string): Promise<Integration | null> {
     return this.database.repo(Integration).findOneBy({ replyTokenHash: hash });

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
-import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
+import { IntegrationsRepository } from '../integrations/integrations.repository';
 
 const TTL_MS = 5_000;
 
@@ -13,7 +12,7 @@ const TTL_MS = 5_000;
 export class PageIntegrations {
   private readonly cache = new Map<string, { at: number; integration: Integration | null }>();
 
-  constructor(private readonly database: Database) {}
+  constructor(private readonly integrations: IntegrationsRepository) {}
 
   async forPages(pageIds: string[]): Promise<Map<string, Integration>> {
     const now = Date.now();
@@ -28,7 +27,7 @@ export class PageIntegrations {
       }
     }
     if (missing.length) {
-      const rows = await this.database.repo(Integration).find({ where: { boundPageId: In(missing) } });
+      const rows = await this.integrations.findBoundPages(missing);
       const byPage = new Map(rows.map((row) => [row.boundPageId!, row]));
       for (const pageId of missing) {
         const integration = byPage.get(pageId) ?? null;

@@ -43,7 +43,7 @@ describe.each(backends())('Integrations on %s', (backend) => {
     const token = new URL(res.body.replyUrl).searchParams.get('token')!;
     expect(row.replyTokenHash).toBe(hashSecret(token));
     expect(await world.relay.get(IntegrationsRepository).findByReplyTokenHash(hashSecret(token))).toMatchObject({ id: row.id });
-    expect(await world.relay.get(IntegrationsRepository).findActiveByPageId(pageIds[0])).toMatchObject({ id: row.id });
+    expect(await world.relay.get(IntegrationsRepository).findByBoundPageId(pageIds[0])).toMatchObject({ id: row.id });
 
     expect((await browser.get('/api/v1/integrations')).body.map((i: any) => i.id)).toEqual([res.body.id]);
     expect((await browser.get(`/api/v1/integrations/${res.body.id}`)).body).toMatchObject({ id: res.body.id, replyUrl: res.body.replyUrl });
@@ -132,7 +132,7 @@ describe.each(backends())('Integrations on %s', (backend) => {
     expect(old).toMatchObject({ status: 'superseded', pageSubscribed: false });
     expect(old.statusReason).toMatch(/newer integration/);
     expect((await second.get(`/api/v1/integrations/${b.body.id}`)).body.status).toBe('active');
-    expect(await world.relay.get(IntegrationsRepository).findActiveByPageId(fbUser.pageIds[0])).toMatchObject({ id: b.body.id });
+    expect(await world.relay.get(IntegrationsRepository).findByBoundPageId(fbUser.pageIds[0])).toMatchObject({ id: b.body.id });
     const mails = world.relay.get(MailService).sandboxOutbox(first.email);
     expect(mails[0].subject).toMatch(/replaced by a newer integration/);
     expect(world.relay.get(MailService).sandboxOutbox(second.email).some((m) => /replaced/.test(m.subject))).toBe(false);
