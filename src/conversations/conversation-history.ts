@@ -6,7 +6,8 @@ import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from '../relay/conversation.entity';
 import { Message } from '../relay/message.entity';
-import { ConversationQuery, likePattern, rangeOf } from './conversation-query.dto';
+import { likePattern, rangeOf } from '../common/search-query';
+import { ConversationQuery } from './conversation-query.dto';
 
 export interface ConversationItem {
   id: string;

@@ -1,38 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { RelayHttpError } from '../common/errors/http-errors';
-import { likePattern } from '../conversations/conversation-query.dto';
+import { likePattern, rangeOf, SearchQuery } from '../common/search-query';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from './conversation.entity';
 import { Message } from './message.entity';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-
-export class MessageHistoryQuery {
-  @ApiPropertyOptional({ description: 'ISO date: messages created at or after' }) @IsOptional() @IsISO8601({}, { message: 'from must be an ISO date, e.g. 2025-05-14 or 2025-05-14T10:00:00Z' })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'ISO date: messages created before (a bare date includes that whole day)' }) @IsOptional() @IsISO8601({}, { message: 'to must be an ISO date, e.g. 2025-05-14 or 2025-05-14T10:00:00Z' })
-  to?: string;
-
-  @ApiPropertyOptional({ description: 'The customer id (PSID or author id) or part of the name' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(200, { message: 'customer must be 200 characters or fewer' })
-  customer?: string;
-
-  @ApiPropertyOptional({ description: 'Text contained in the message' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(200, { message: 'q must be 200 characters or fewer' })
-  q?: string;
-
+export class MessageHistoryQuery extends SearchQuery {
   @ApiPropertyOptional({ enum: ['in', 'out'] }) @IsOptional() @IsIn(['in', 'out'], { message: 'direction must be in or out' })
   direction?: 'in' | 'out';
 
   @ApiPropertyOptional({ enum: ['queued', 'delivered', 'failed', 'skipped', 'held', 'sending', 'sent', 'read'] })
   @IsOptional() @IsIn(['queued', 'delivered', 'failed', 'skipped', 'held', 'sending', 'sent', 'read'], { message: 'status must be one of queued, delivered, failed, skipped, held, sending, sent, read' })
   status?: string;
-
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @Type(() => Number) @IsInt({ message: 'page must be a whole number' }) @Min(1, { message: 'page must be 1 or more' })
-  page?: number;
 
   @ApiPropertyOptional({ default: 50, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt({ message: 'pageSize must be a whole number' })
   @Min(1, { message: 'pageSize must be between 1 and 200' }) @Max(200, { message: 'pageSize must be between 1 and 200' })
@@ -73,12 +56,9 @@ export class MessageHistory {
       .where('m.tenant_id = :tenantId AND m.integration_id = :integrationId', { tenantId, integrationId })
       // The echo of the relay's own send is the outbound row again: keep it out of the thread.
       .andWhere("NOT (m.direction = 'in' AND m.kind = 'echo' AND m.status = 'skipped')");
-    if (query.from) qb.andWhere('m.created_at >= :from', { from: new Date(query.from) });
-    if (query.to) {
-      const to = new Date(query.to);
-      if (/^\d{4}-\d{2}-\d{2}$/.test(query.to)) to.setUTCDate(to.getUTCDate() + 1);
-      qb.andWhere('m.created_at < :to', { to });
-    }
+    const { from, to } = rangeOf(query);
+    if (from) qb.andWhere('m.created_at >= :from', { from });
+    if (to) qb.andWhere('m.created_at < :to', { to });
     if (query.direction) qb.andWhere('m.direction = :direction', { direction: query.direction });
     if (query.status) qb.andWhere('m.status = :status', { status: query.status });
     if (query.customer) {
