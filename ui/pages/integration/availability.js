@@ -5,21 +5,14 @@ import { checkbox, field, form } from '../../components/form.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MESSAGE_LIMIT = 1000;
-export const DEFAULT_AVAILABILITY = {
-  enabled: false,
-  timezone: 'UTC',
-  days: [1, 2, 3, 4, 5].map((day) => ({ day, from: '09:00', to: '18:00' })),
-  afterHoursMessage: '',
-  forwardAfterHours: true,
-  afterHoursIntervalHours: 12,
-};
 
 /** Availability tab: opening hours per weekday in a time zone, and what customers get outside them. */
 export function availability({ integration, path }) {
   if (!integration.availability) {
     return notice('Opening hours and the after-hours message are not available on this relay yet.', 'info');
   }
-  const current = { ...DEFAULT_AVAILABILITY, ...integration.availability };
+  // The relay answers the settings complete, its defaults filled in (src/availability/schedule.ts).
+  const current = integration.availability;
   const saved = h('div', { 'aria-live': 'polite' });
 
   const enabled = checkbox({ name: 'enabled', label: 'Answer outside opening hours', checked: current.enabled,
