@@ -1,21 +1,9 @@
-import { createHmac } from 'node:crypto';
+import { metaJson, signatureHeaders } from '../sandbox/facebook/webhooks';
 
 /** A page and the customers (PSIDs) the load generator writes as. */
 export interface PageLoad {
   pageId: string;
   psids: string[];
-}
-
-/**
- * Facebook's wire format (facebook-platform.md §1): compact JSON, non-ASCII as lowercase \uXXXX
- * and "/" as "\/", signed over those exact bytes with the app secret.
- */
-export function facebookJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\//g, '\\/');
-}
-
-export function hubSignature(body: string | Buffer, appSecret: string): string {
-  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
 }
 
 /**
@@ -48,8 +36,9 @@ export class WebhookBuilder {
         }],
       });
     }
-    const body = facebookJson({ object: 'page', entry: entries });
-    return { body, signature: hubSignature(body, this.appSecret), firstSeq };
+    // Facebook's wire format, signed over those exact bytes (the sandbox's own serialiser).
+    const body = metaJson({ object: 'page', entry: entries });
+    return { body, signature: signatureHeaders(body, this.appSecret)['x-hub-signature-256'], firstSeq };
   }
 }
 

@@ -2,7 +2,7 @@ import { AfterHoursService } from '../../src/availability/after-hours.service';
 import { Database } from '../../src/database/database';
 import { Conversation } from '../../src/relay/conversation.entity';
 import { backends } from '../support/backends';
-import { APP, connectFacebook, openChannelAccount, startWorld, TenantBrowser, World } from '../integrations/support';
+import { bindStorePage, openChannelAccount, startWorld, TenantBrowser, World } from '../integrations/support';
 
 const CLOSED_TEXT = 'We are closed now; we answer Monday to Friday from 09:00.';
 const ALWAYS_OPEN = [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, from: '00:00', to: '24:00' }));
@@ -17,14 +17,8 @@ describe.each(backends())('availability and after-hours messages on %s', (backen
 
   beforeAll(async () => {
     world = await startWorld(backend);
-    await world.fb.control.configureWebhook({ callbackUrl: `${world.relay.url}/webhooks/facebook`, verifyToken: APP.verifyToken });
     browser = await TenantBrowser.create(world.relay);
-    await connectFacebook(world, browser);
-    store = world.fb.seed!.pages.store;
-    account = openChannelAccount(world);
-    const created = await browser.request('POST', '/api/v1/integrations', { name: 'Bike store', pageId: store, openchannelUrl: account.url, apiKey: account.apiKey });
-    expect(created.status).toBe(201);
-    integrationId = created.body.id;
+    ({ integrationId, account, store } = await bindStorePage(world, browser));
   });
   afterAll(() => world?.close());
 

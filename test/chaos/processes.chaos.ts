@@ -3,7 +3,7 @@ import type { ContactCenterSandbox } from '../../sandbox/contact-center/server';
 import type { FacebookSandbox } from '../../sandbox/facebook/server';
 import { createIntegration } from '../support/fixtures';
 import { startTestApp } from '../support/test-app';
-import { Figures, postTraffic, report, settle, sleep } from '../reliability/traffic';
+import { expectClean, postTraffic, settle, sleep } from '../reliability/traffic';
 import { createDatabase, OwnServer, startOwnMariaDb, startOwnRedis } from './servers';
 import { RelayProcess, sandboxes, sharedEnv, spawnRelay } from './world';
 
@@ -53,13 +53,6 @@ describe('relay processes under load', () => {
     return child;
   }
 
-  function expectClean(figures: Figures, maxDuplicates: number): void {
-    report(figures);
-    expect(figures.lost).toBe(0);
-    expect(figures.received).toBe(figures.sent);
-    expect(figures.outOfOrder).toBe(0);
-    expect(figures.duplicates).toBeLessThanOrEqual(maxDuplicates);
-  }
 
   it('a relay SIGKILLed mid-load and started again: nothing lost, order kept, copies only of what was on the wire', async () => {
     const { env, accountId, pageId } = await prepare('kill');

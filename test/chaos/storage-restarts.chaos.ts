@@ -2,7 +2,7 @@ import IORedis from 'ioredis';
 import type { ContactCenterSandbox } from '../../sandbox/contact-center/server';
 import type { FacebookSandbox } from '../../sandbox/facebook/server';
 import { TestApp } from '../support/test-app';
-import { Figures, postTraffic, report, settle, sleep } from '../reliability/traffic';
+import { expectClean, postTraffic, settle, sleep } from '../reliability/traffic';
 import { OwnServer, startOwnMariaDb, startOwnRedis } from './servers';
 import { inProcessRelay, integrationFor, sandboxes } from './world';
 
@@ -34,13 +34,6 @@ describe('storage restarts under load', () => {
     await redis?.destroy();
   });
 
-  function expectClean(figures: Figures, maxDuplicates: number): void {
-    report(figures);
-    expect(figures.lost).toBe(0);
-    expect(figures.received).toBe(figures.sent);
-    expect(figures.outOfOrder).toBe(0);
-    expect(figures.duplicates).toBeLessThanOrEqual(maxDuplicates);
-  }
 
   it('MariaDB killed and restarted mid-load: webhooks refused while it is down, then everything delivered by itself', async () => {
     relay = await inProcessRelay(fb, mariadb.url, redis.url);

@@ -5,11 +5,10 @@ import { ContactCenterSandbox, startContactCenterSandbox } from '../../sandbox/c
 import { FacebookSandbox, startFacebookSandbox } from '../../sandbox/facebook/server';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { relayEnv } from '../relay/inbound-harness';
-import { FAST_DELIVERY } from '../reliability/traffic';
-import { createIntegration } from '../support/fixtures';
+import { FAST_DELIVERY, integrationFor } from '../reliability/traffic';
 import { freePort, startTestApp, TestApp } from '../support/test-app';
 
-export { FAST_DELIVERY };
+export { FAST_DELIVERY, integrationFor };
 
 /** The two sandboxes every chaos scenario talks to. */
 export async function sandboxes(): Promise<{ fb: FacebookSandbox; cc: ContactCenterSandbox; close(): Promise<void> }> {
@@ -25,12 +24,6 @@ export async function inProcessRelay(fb: FacebookSandbox, databaseUrl: string, r
   return relay;
 }
 
-export async function integrationFor(relay: TestApp, cc: ContactCenterSandbox): Promise<{ accountId: number; pageId: string }> {
-  const account = cc.control.createAccount({});
-  const pageId = String(600000000 + Math.floor(Math.random() * 3e8));
-  await createIntegration(relay, { openchannelUrl: cc.receiveUrl(account.id), pageId });
-  return { accountId: account.id, pageId };
-}
 
 export interface RelayProcess {
   url: string;

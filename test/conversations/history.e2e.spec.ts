@@ -2,7 +2,7 @@ import { Blob } from '../../src/blobs/blob.entity';
 import { Database } from '../../src/database/database';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { backends } from '../support/backends';
-import { APP, connectFacebook, openChannelAccount, startWorld, TenantBrowser, World } from '../integrations/support';
+import { bindStorePage, openChannelAccount, startWorld, TenantBrowser, World } from '../integrations/support';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
@@ -17,15 +17,8 @@ describe.each(backends())('conversations and deliveries on %s', (backend) => {
   beforeAll(async () => {
     world = await startWorld(backend);
     world.relay.get(DeliverySettings).retryDelaysMs = [300];
-    await world.fb.control.configureWebhook({ callbackUrl: `${world.relay.url}/webhooks/facebook`, verifyToken: APP.verifyToken });
     browser = await TenantBrowser.create(world.relay);
-    await connectFacebook(world, browser);
-    store = world.fb.seed!.pages.store;
-    account = openChannelAccount(world);
-    const created = await browser.request('POST', '/api/v1/integrations', { name: 'Bike store', pageId: store, openchannelUrl: account.url, apiKey: account.apiKey });
-    expect(created.status).toBe(201);
-    integrationId = created.body.id;
-    world.cc.control.setReplyUrl(account.account.id, created.body.replyUrl);
+    ({ integrationId, account, store } = await bindStorePage(world, browser));
   });
   afterAll(() => world?.close());
 

@@ -1,6 +1,7 @@
 import { startContactCenterSandbox, ContactCenterSandbox } from '../../sandbox/contact-center/server';
 import { startFacebookSandbox, FacebookSandbox } from '../../sandbox/facebook/server';
 import { Backend } from '../support/backends';
+import { readBody } from '../support/http';
 import { registerAndLogin, TEST_PASSWORD } from '../support/tenant-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -79,14 +80,7 @@ export class TenantBrowser {
       if (!value || attributes.some((a) => /max-age=0\b/i.test(a.trim()))) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // HTML or empty
-    }
-    return { status: res.status, body: parsed, location: res.headers.get('location'), headers: res.headers };
+    return { status: res.status, body: (await readBody(res)).body, location: res.headers.get('location'), headers: res.headers };
   }
 
   get(path: string) {
@@ -181,4 +175,20 @@ export function createFacebookUser(world: World, name: string, pages: string[] =
 export function openChannelAccount(world: World, apiKey = 'cc-key') {
   const account = world.cc.control.createAccount({ apiKey });
   return { account, url: `${world.cc.url}/api/openchannel/accounts/${account.id}/notify`, apiKey };
+}
+
+/**
+ * The usual starting point of a feature suite: webhooks of the Facebook sandbox go to the relay, the
+ * tenant is connected as Ana, and her bike store page is bound to a fresh contact-center account
+ * whose Reply URL is the new integration's.
+ */
+export async function bindStorePage(world: World, browser: TenantBrowser) {
+  await world.fb.control.configureWebhook({ callbackUrl: `${world.relay.url}/webhooks/facebook`, verifyToken: APP.verifyToken });
+  await connectFacebook(world, browser);
+  const store = world.fb.seed!.pages.store;
+  const account = openChannelAccount(world);
+  const created = await browser.request('POST', '/api/v1/integrations', { name: 'Bike store', pageId: store, openchannelUrl: account.url, apiKey: account.apiKey });
+  if (created.status !== 201) throw new Error(`binding the store page answered ${created.status}: ${JSON.stringify(created.body)}`);
+  world.cc.control.setReplyUrl(account.account.id, created.body.replyUrl);
+  return { integrationId: created.body.id as string, account, store };
 }

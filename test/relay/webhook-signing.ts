@@ -1,14 +1,10 @@
-import { createHmac } from 'node:crypto';
+import { metaJson, signatureHeaders } from '../../sandbox/facebook/webhooks';
 
-/** Serialises like Facebook: compact JSON, non-ASCII as lowercase \uXXXX, '/' as '\/'. */
-export function metaJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
-    .replace(/\//g, '\\/');
-}
+/** Facebook's wire format and signature, exactly as the Facebook sandbox produces them. */
+export { metaJson };
 
 export function hubSignature(body: string | Buffer, appSecret: string): string {
-  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+  return signatureHeaders(body, appSecret)['x-hub-signature-256'];
 }
 
 /** POSTs a webhook body to the relay, signed with the app secret unless `signature` overrides it. */

@@ -6,7 +6,7 @@ import { metaJson, hubSignature, messaging, page, textEvent } from '../relay/web
 import { backends } from '../support/backends';
 import { createIntegration } from '../support/fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
-import { count, customerName, FAST_DELIVERY, Figures, postTraffic, report, settle, sleep } from './traffic';
+import { count, customerName, expectClean as expectAllDelivered, FAST_DELIVERY, Figures, integrationFor, postTraffic, settle, sleep } from './traffic';
 
 /**
  * Short faults, on both backends (npm test): the contact center answering 500s and 429s, too slow
@@ -35,19 +35,13 @@ describe.each(backends())('contact-center and Facebook faults on %s', (backend) 
   });
 
   async function world(run: string) {
-    const account = cc.control.createAccount({});
-    const pageId = String(500000000 + Math.floor(Math.random() * 4e8));
-    await createIntegration(relay, { openchannelUrl: cc.receiveUrl(account.id), pageId });
-    return { account, pageId, run: `${run}${Math.random().toString(36).slice(2, 6)}` };
+    const { accountId, pageId } = await integrationFor(relay, cc);
+    return { account: { id: accountId }, pageId, run: `${run}${Math.random().toString(36).slice(2, 6)}` };
   }
 
   function expectClean(figures: Figures, maxDuplicates = 0): void {
     all.push(figures);
-    report(figures);
-    expect(figures.lost).toBe(0);
-    expect(figures.received).toBe(figures.sent);
-    expect(figures.outOfOrder).toBe(0);
-    expect(figures.duplicates).toBeLessThanOrEqual(maxDuplicates);
+    expectAllDelivered(figures, maxDuplicates);
   }
 
   it('contact center answering 500s: everything delivered once, in order', async () => {

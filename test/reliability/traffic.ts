@@ -1,5 +1,7 @@
 import type { ContactCenterSandbox } from '../../sandbox/contact-center/server';
 import { messaging, page, postWebhook, textEvent } from '../relay/webhook-signing';
+import { createIntegration } from '../support/fixtures';
+import type { TestApp } from '../support/test-app';
 
 /**
  * Scripted inbound traffic and the count of what the contact center received, shared by the fast
@@ -107,6 +109,23 @@ export function report(figures: Figures): void {
     `[figures] ${figures.scenario}: sent ${figures.sent}, received ${figures.received}, duplicates ${figures.duplicates}, ` +
       `out-of-order ${figures.outOfOrder}, lost ${figures.lost}, notify attempts ${figures.attempts}${recover}${figures.note ? ` (${figures.note})` : ''}\n`,
   );
+}
+
+/** Prints the figures, then asserts: nothing lost, nothing out of order, copies only within the allowance. */
+export function expectClean(figures: Figures, maxDuplicates = 0): void {
+  report(figures);
+  expect(figures.lost).toBe(0);
+  expect(figures.received).toBe(figures.sent);
+  expect(figures.outOfOrder).toBe(0);
+  expect(figures.duplicates).toBeLessThanOrEqual(maxDuplicates);
+}
+
+/** A fresh contact-center account and an integration of a random page delivering to it. */
+export async function integrationFor(relay: TestApp, cc: ContactCenterSandbox): Promise<{ accountId: number; pageId: string }> {
+  const account = cc.control.createAccount({});
+  const pageId = String(500000000 + Math.floor(Math.random() * 4e8));
+  await createIntegration(relay, { openchannelUrl: cc.receiveUrl(account.id), pageId });
+  return { accountId: account.id, pageId };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { readBody } from '../support/http';
 import { ContactCenterSandbox, startContactCenterSandbox } from '../../sandbox/contact-center/server';
 import type { ReplyOptions, ReplyResult } from '../../sandbox/contact-center/agent';
 import { FacebookSandbox, startFacebookSandbox } from '../../sandbox/facebook/server';
@@ -115,14 +116,7 @@ export async function setUpWallThread(world: ReplyWorld, setup: PageSetup, optio
 /** POST /api/reply directly (for token and body checks the sandbox agent would not send). */
 export async function postReply(relay: TestApp, query: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${relay.url}/api/reply${query}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
+  return { status: res.status, body: (await readBody(res)).body, headers: res.headers };
 }
 
 /** Graph calls the sandbox received on a path (e.g. '/messages', '/comments'). */

@@ -1,3 +1,4 @@
+import { readBody } from '../support/http';
 import { Database } from '../../src/database/database';
 import { Integration } from '../../src/integrations/integration.entity';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
@@ -72,13 +73,7 @@ export async function call(url: string, init: RequestInit & { json?: unknown } =
     body = JSON.stringify(init.json);
   }
   const res = await fetch(url, { ...init, headers, body, redirect: 'manual' });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // keep the text
-  }
+  const { text, body: parsed } = await readBody(res);
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
 

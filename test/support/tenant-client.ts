@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { newId } from '../../src/common/ids';
 import { MailService } from '../../src/mail/mail.service';
+import { readBody } from './http';
 import { TestApp } from './test-app';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -48,14 +49,7 @@ export async function registerAndLogin(relay: TestApp, email = `tenant-${newId()
       const res = await fetch(`${relay.url}${path}`, {
         method: method.toUpperCase(), headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual',
       });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return { status: res.status, body: (await readBody(res)).body, headers: res.headers };
     },
   };
 }
