@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,8 +12,9 @@ import { createRootLogger, PinoNestLogger } from './common/logging/logger';
 import { requestLogging } from './common/logging/request-logging';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './metrics/metrics.service';
+import { WebhookIntake } from './webhooks/webhook-intake';
 
-/** Largest JSON body accepted: a full Facebook batch of 1000 entries fits well inside. */
+/** Largest JSON body accepted by the management and reply APIs. */
 export const JSON_BODY_LIMIT = '8mb';
 
 export interface CreateAppOptions {
@@ -41,7 +43,20 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(validationPipe());
   setUpOpenApi(app);
+  if (config.runsHttpApi) mountWebhookIntake(app, logger);
   return app;
+}
+
+/** Webhook POSTs go to WebhookIntake before Express sees them; every other request goes on to Express. */
+function mountWebhookIntake(app: NestExpressApplication, logger: Logger): void {
+  const intake = app.get(WebhookIntake);
+  const server: Server = app.getHttpServer();
+  const framework = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (intake.handles(req)) intake.handle(req, res, logger);
+    else for (const listener of framework) listener(req, res);
+  });
 }
 
 function setUpOpenApi(app: INestApplication): void {

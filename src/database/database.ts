@@ -29,6 +29,31 @@ export class Database implements OnApplicationShutdown {
     return run;
   }
 
+  /**
+   * One writing statement in autocommit, for hot paths that need no transaction; resolves with the
+   * number of rows it changed. On SQLite it waits its turn behind queued transactions: run alongside
+   * one, it would become part of it.
+   */
+  statement(sql: string, parameters: unknown[] = []): Promise<number> {
+    const run = async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        return (await runner.query(sql, parameters, true)).affected ?? 0;
+      } finally {
+        await runner.release();
+      }
+    };
+    if (this.isMysql) return run();
+    const queued = this.sqliteQueue.then(run);
+    this.sqliteQueue = queued.catch(() => undefined);
+    return queued;
+  }
+
+  /** A timestamp as a raw statement's parameter: mysql2 binds Dates, SQLite stores TypeORM's UTC text. */
+  time(date: Date): Date | string {
+    return this.isMysql ? date : date.toISOString().replace('T', ' ').replace('Z', '');
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

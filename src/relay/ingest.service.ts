@@ -7,6 +7,7 @@ import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
 import { InboundEvent, ParsedWebhook, ReceiptEvent } from '../webhooks/inbound-event';
+import { deleteInboxRows } from '../webhooks/webhook-inbox';
 import { Conversation } from './conversation.entity';
 import { Message, MessageStatus } from './message.entity';
 import { PageIntegrations } from './page-integrations';
@@ -36,29 +37,36 @@ interface Committed {
   duplicates: number;
 }
 
-interface PendingCommit {
+/** One POST's events, decided before the transaction: what to store, with which status. */
+interface Plan {
   planned: Planned[];
   receipts: PlannedReceipt[];
-  resolve: (result: Committed) => void;
-  reject: (error: unknown) => void;
+  afterHoursKeys: Set<string>;
+  dropped: number;
+  ignored: number;
+  inboxId?: string;
 }
 
+export interface IngestItem {
+  parsed: ParsedWebhook;
+  /** The webhook-inbox row this POST was kept in: deleted in the transaction that stores its messages. */
+  inboxId?: string;
+}
+
+export type IngestOutcome = { ok: true; result: IngestResult } | { ok: false; error: Error };
+
 const CHUNK = 200;
-/** Events grouped into one transaction at most (a single larger POST still goes alone). */
-const MAX_EVENTS_PER_COMMIT = 2_000;
-const MYSQL_BATCHES_IN_FLIGHT = 4;
 const LAST_EVENT_WRITE_MS = 10_000;
 
 /**
- * Persists one webhook POST before Facebook gets its 200: one integration lookup, one transaction
- * (conversations, message rows deduplicated by key, receipts), then the delivery jobs in bulk.
+ * Turns parsed webhook POSTs into messages: one integration lookup for all of them, one transaction
+ * (conversations, message rows deduplicated by key, receipts, and the inbox rows they came from),
+ * then the delivery jobs in bulk.
  */
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger('Ingest');
   private readonly lastEventWritten = new Map<string, number>();
-  private readonly waiting: PendingCommit[] = [];
-  private batchesInFlight = 0;
 
   constructor(
     private readonly database: Database,
@@ -68,108 +76,103 @@ export class IngestService {
   ) {}
 
   async ingest(parsed: ParsedWebhook): Promise<IngestResult> {
-    const integrations = await this.pages.forPages(parsed.pageIds);
-    const planned: Planned[] = [];
-    const receipts: PlannedReceipt[] = [];
-    const afterHoursKeys = new Set<string>();
-    let dropped = 0;
-    for (const event of parsed.events) {
+    const [outcome] = await this.ingestBatch([{ parsed }]);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  /**
+   * Several POSTs in one transaction (the statements become multi-row). If that transaction fails,
+   * each POST is stored alone, so one bad POST cannot fail the others; its outcome says why.
+   */
+  async ingestBatch(items: IngestItem[]): Promise<IngestOutcome[]> {
+    const integrations = await this.pages.forPages(unique(items.flatMap((item) => item.parsed.pageIds)));
+    const plans = items.map((item) => this.plan(item, integrations));
+    const committed = await this.commit(plans);
+
+    const outcomes: IngestOutcome[] = [];
+    const rows: Message[] = [];
+    const afterHours: Message[] = [];
+    for (const [i, plan] of plans.entries()) {
+      const result = committed[i];
+      if (result instanceof Error) {
+        outcomes.push({ ok: false, error: result });
+        continue;
+      }
+      rows.push(...result.rows);
+      if (plan.afterHoursKeys.size) afterHours.push(...result.rows.filter((row) => plan.afterHoursKeys.has(row.dedupKey!)));
+      this.touchIntegrations(plan.planned.map((p) => p.integration));
+      if (plan.ignored) this.metrics.events.inc({ outcome: 'ignored' }, plan.ignored);
+      if (result.duplicates) this.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+      outcomes.push({ ok: true, result: { stored: result.rows.length, duplicates: result.duplicates, dropped: plan.dropped, ignored: plan.ignored } });
+    }
+    await this.enqueue(rows);
+    if (afterHours.length) {
+      await enqueueAfterHours(this.queue, afterHours)
+        .catch((error: Error) => this.logger.warn(`Could not enqueue after-hours messages: ${error.message}`));
+    }
+    if (rows.length) this.metrics.events.inc({ outcome: 'stored' }, rows.length);
+    return outcomes;
+  }
+
+  private plan(item: IngestItem, integrations: Map<string, Integration>): Plan {
+    const plan: Plan = { planned: [], receipts: [], afterHoursKeys: new Set(), dropped: 0, ignored: item.parsed.ignored, inboxId: item.inboxId };
+    for (const event of item.parsed.events) {
       const integration = integrations.get(event.pageId);
       if (!integration || integration.status === 'superseded') {
-        dropped++;
+        plan.dropped++;
         this.metrics.dropped.inc({ reason: 'no_integration' });
         continue;
       }
       if (event.type === 'receipt') {
-        receipts.push({ receipt: event, integration });
+        plan.receipts.push({ receipt: event, integration });
         continue;
       }
       if (event.channel === 'wall' && !integration.wallPosts) {
-        dropped++;
+        plan.dropped++;
         this.metrics.dropped.inc({ reason: 'wall_posts_off' });
         continue;
       }
       // Availability: pure in-memory check of the schedule on the cached integration row.
       const afterHours = afterHoursDecision(integration, event);
-      if (afterHours) for (const part of event.parts) afterHoursKeys.add(part.dedupKey);
-      planned.push({ event, integration, status: afterHours && !afterHours.forward ? 'skipped' : statusFor(event, integration) });
+      if (afterHours) for (const part of event.parts) plan.afterHoursKeys.add(part.dedupKey);
+      plan.planned.push({ event, integration, status: afterHours && !afterHours.forward ? 'skipped' : statusFor(event, integration) });
     }
-
-    const result = await this.commit(planned, receipts);
-
-    await this.enqueue(result.rows);
-    if (afterHoursKeys.size) {
-      await enqueueAfterHours(this.queue, result.rows.filter((row) => afterHoursKeys.has(row.dedupKey!)))
-        .catch((error: Error) => this.logger.warn(`Could not enqueue after-hours messages: ${error.message}`));
-    }
-    this.touchIntegrations(planned.map((p) => p.integration));
-    this.metrics.events.inc({ outcome: 'stored' }, result.rows.length);
-    if (result.duplicates) this.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
-    if (parsed.ignored) this.metrics.events.inc({ outcome: 'ignored' }, parsed.ignored);
-    return { stored: result.rows.length, duplicates: result.duplicates, dropped, ignored: parsed.ignored };
+    return plan;
   }
 
-  /**
-   * Group commit: POSTs that arrive while a transaction is running are stored together in the next
-   * one (the statements become multi-row), and each POST is answered only after the transaction
-   * holding its rows committed. SQLite runs one transaction at a time anyway; MySQL keeps a few in flight.
-   */
-  private commit(planned: Planned[], receipts: PlannedReceipt[]): Promise<Committed> {
-    return new Promise<Committed>((resolve, reject) => {
-      this.waiting.push({ planned, receipts, resolve, reject });
-      this.startBatches();
-    });
-  }
-
-  private startBatches(): void {
-    const limit = this.database.isMysql ? MYSQL_BATCHES_IN_FLIGHT : 1;
-    while (this.batchesInFlight < limit && this.waiting.length) {
-      let events = 0;
-      let take = 0;
-      while (take < this.waiting.length && (take === 0 || events + this.waiting[take].planned.length <= MAX_EVENTS_PER_COMMIT)) {
-        events += this.waiting[take].planned.length;
-        take++;
-      }
-      const batch = this.waiting.splice(0, take);
-      this.batchesInFlight++;
-      void this.commitBatch(batch).finally(() => {
-        this.batchesInFlight--;
-        this.startBatches();
-      });
-    }
-  }
-
-  private async commitBatch(batch: PendingCommit[]): Promise<void> {
+  private async commit(plans: Plan[]): Promise<Array<Committed | Error>> {
     try {
-      const results = await this.database.transaction((manager) => this.store(manager, batch));
-      batch.forEach((pending, i) => pending.resolve(results[i]));
+      return await this.database.transaction((manager) => this.store(manager, plans));
     } catch (error) {
-      if (batch.length === 1) return batch[0].reject(error);
-      // One POST's failure must not fail the others: each one alone, as without grouping.
-      for (const pending of batch) {
+      if (plans.length === 1) return [asError(error)];
+      const outcomes: Array<Committed | Error> = [];
+      for (const plan of plans) {
         try {
-          const [result] = await this.database.transaction((manager) => this.store(manager, [pending]));
-          pending.resolve(result);
+          const [result] = await this.database.transaction((manager) => this.store(manager, [plan]));
+          outcomes.push(result);
         } catch (single) {
-          pending.reject(single);
+          outcomes.push(asError(single));
         }
       }
+      return outcomes;
     }
   }
 
   /** One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them. */
-  private async store(manager: EntityManager, batch: PendingCommit[]): Promise<Committed[]> {
-    const planned = batch.flatMap((p) => p.planned);
-    const receipts = batch.flatMap((p) => p.receipts);
+  private async store(manager: EntityManager, plans: Plan[]): Promise<Committed[]> {
+    const planned = plans.flatMap((p) => p.planned);
+    const receipts = plans.flatMap((p) => p.receipts);
     const stored = planned.filter((p) => p.status !== null);
     const conversations = await this.conversations(manager, stored.filter((p) => p.event.role !== 'page_authored'), receipts);
     const { rows } = await this.insertMessages(manager, stored, conversations);
     await this.updateConversations(manager, rows, stored, conversations);
     await this.applyStatusUpdates(manager, planned, receipts, conversations);
-    if (batch.length === 1) return [{ rows, duplicates: uniqueKeys(stored).size - rows.length }];
+    await deleteInboxRows(manager, plans.flatMap((p) => (p.inboxId ? [p.inboxId] : [])));
+    if (plans.length === 1) return [{ rows, duplicates: uniqueKeys(stored).size - rows.length }];
     const fresh = new Map(rows.map((row) => [row.dedupKey!, row]));
-    return batch.map((pending) => {
-      const keys = uniqueKeys(pending.planned.filter((p) => p.status !== null));
+    return plans.map((plan) => {
+      const keys = uniqueKeys(plan.planned.filter((p) => p.status !== null));
       const own: Message[] = [];
       for (const key of keys) {
         const row = fresh.get(key);
@@ -397,6 +400,10 @@ function uniqueKeys(planned: Planned[]): Set<string> {
   const keys = new Set<string>();
   for (const { event } of planned) for (const part of event.parts) keys.add(part.dedupKey);
   return keys;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function unique<T>(items: T[]): T[] {

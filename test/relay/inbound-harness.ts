@@ -4,9 +4,11 @@ import { Database } from '../../src/database/database';
 import { Integration } from '../../src/integrations/integration.entity';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { Message } from '../../src/relay/message.entity';
+import { InboxProcessor } from '../../src/webhooks/inbox-processor';
 import { Backend } from '../support/backends';
 import { createIntegration, IntegrationFixture } from '../support/fixtures';
 import { startTestApp, TestApp, TestAppOptions } from '../support/test-app';
+import { postWebhook } from './webhook-signing';
 
 export const VERIFY_TOKEN = 'relay-verify-token-123';
 
@@ -91,4 +93,14 @@ export async function settledMessages(relay: TestApp, integrationId: string, tim
     const rows = await messagesOf(relay, integrationId);
     return rows.every((m) => m.status !== 'queued') && rows;
   }, timeoutMs);
+}
+
+/**
+ * A webhook POST, then the wait until the relay has turned what it accepted into messages: the 200
+ * comes once the body is in the webhook inbox, the message rows a moment later.
+ */
+export async function postAndStore(relay: TestApp, appSecret: string, ...[payload, options]: [unknown, Parameters<typeof postWebhook>[3]?]) {
+  const answer = await postWebhook(relay.url, appSecret, payload, options);
+  await relay.get(InboxProcessor).idle();
+  return answer;
 }

@@ -6,7 +6,7 @@ import { Integration } from '../../src/integrations/integration.entity';
 import { Conversation } from '../../src/relay/conversation.entity';
 import { backends } from '../support/backends';
 import { createConversation } from '../support/fixtures';
-import { Harness, messagesOf, newTenant, settledMessages, startHarness, VERIFY_TOKEN, waitFor } from './inbound-harness';
+import { Harness, messagesOf, newTenant, postAndStore, settledMessages, startHarness, VERIFY_TOKEN, waitFor } from './inbound-harness';
 import { feed, messaging, page, postWebhook, textEvent } from './webhook-signing';
 
 describe.each(backends())('inbound webhooks to the contact center on %s', (backend) => {
@@ -18,7 +18,7 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
 
   const notifications = (accountId: number) => h.cc.control.notifications({ accountId, acceptedOnly: true });
   const waitNotified = (accountId: number, count: number, timeoutMs = 10_000) => h.cc.control.waitForNotifications(count, { accountId, acceptedOnly: true, timeoutMs });
-  const post = (payload: unknown, options?: Parameters<typeof postWebhook>[3]) => postWebhook(h.relay.url, h.fb.appSecret, payload, options);
+  const post = (payload: unknown, options?: Parameters<typeof postWebhook>[3]) => postAndStore(h.relay, h.fb.appSecret, payload, options);
 
   describe('the endpoint', () => {
     it('echoes the challenge only for the right verify token', async () => {

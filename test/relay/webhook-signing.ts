@@ -8,13 +8,13 @@ export function hubSignature(body: string | Buffer, appSecret: string): string {
 }
 
 /** POSTs a webhook body to the relay, signed with the app secret unless `signature` overrides it. */
-export async function postWebhook(relayUrl: string, appSecret: string, payload: unknown, options: { signature?: string | null; raw?: string } = {}) {
+export async function postWebhook(relayUrl: string, appSecret: string, payload: unknown, options: { signature?: string | null; raw?: string; headers?: Record<string, string> } = {}) {
   const body = options.raw ?? metaJson(payload);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   const signature = options.signature === undefined ? hubSignature(body, appSecret) : options.signature;
   if (signature !== null) headers['x-hub-signature-256'] = signature;
   const response = await fetch(`${relayUrl}/webhooks/facebook`, { method: 'POST', headers, body });
-  return { status: response.status, body: await response.text() };
+  return { status: response.status, body: await response.text(), headers: Object.fromEntries(response.headers) };
 }
 
 export function messaging(pageId: string, events: object[], time = Date.now()) {

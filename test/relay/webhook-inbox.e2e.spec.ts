@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database } from '../../src/database/database';
+import { InboxProcessor } from '../../src/webhooks/inbox-processor';
+import { WebhookInbox } from '../../src/webhooks/webhook-inbox';
+import { backends } from '../support/backends';
+import { createIntegration } from '../support/fixtures';
+import { startTestApp } from '../support/test-app';
+import { Harness, messagesOf, newTenant, relayEnv, startHarness, waitFor } from './inbound-harness';
+import { messaging, metaJson, page, postWebhook, textEvent } from './webhook-signing';
+
+interface InboxRowState {
+  id: string;
+  attempts: number | string;
+  last_error: string | null;
+  retry_at: unknown;
+}
+
+const inboxRows = (database: Database): Promise<InboxRowState[]> =>
+  database.dataSource.query('SELECT id, attempts, last_error, retry_at FROM webhook_inbox ORDER BY received_at, id');
+
+describe.each(backends())('the webhook inbox on %s', (backend) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backend);
+  });
+  afterAll(() => h?.close());
+
+  const database = () => h.relay.get(Database);
+  const inbox = () => h.relay.get(WebhookInbox);
+  const processor = () => h.relay.get(InboxProcessor);
+
+  it('answers 200 once the body is in the inbox, then turns it into messages and deletes the row in the same step', async () => {
+    const t = await newTenant(h);
+    const answer = await postWebhook(h.relay.url, h.fb.appSecret, page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-1', 'Olá')])));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ ok: true });
+    expect(answer.headers['x-request-id']).toEqual(expect.any(String));
+    await processor().idle();
+    expect(await messagesOf(h.relay, t.integration.id)).toHaveLength(1);
+    expect(await inboxRows(database())).toEqual([]);
+    await h.cc.control.waitForNotifications(1, { accountId: t.accountId, acceptedOnly: true });
+  });
+
+  it('stores a POST that its process never got to (a crash between the commit and the processing) in the recovery pass, once', async () => {
+    const t = await newTenant(h);
+    const body = Buffer.from(metaJson(page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-2', 'Ficou no inbox')]))));
+    const first = await inbox().append(body);
+    const second = await inbox().append(body); // Facebook sent it twice
+    expect((await inboxRows(database())).map((row) => row.id)).toEqual([first, second]);
+    expect(await messagesOf(h.relay, t.integration.id)).toHaveLength(0);
+
+    expect(await processor().recover(new Date(Date.now() + 1_000))).toBe(1);
+    expect(await inboxRows(database())).toEqual([]);
+    const [row] = await messagesOf(h.relay, t.integration.id);
+    expect(row).toMatchObject({ text: 'Ficou no inbox', direction: 'in' });
+    const [note] = await h.cc.control.waitForNotifications(1, { accountId: t.accountId, acceptedOnly: true });
+    expect(note.deliveryId).toBe(row.id);
+  });
+
+  it('keeps a body it cannot process, with the reason, and tries it again only after a pause', async () => {
+    const id = await inbox().append(Buffer.from('{"object":"page","entry":[')); // cannot happen through the intake (it answers 400)
+    expect(await processor().recover(new Date(Date.now() + 1_000))).toBe(0);
+    const [row] = await inboxRows(database());
+    expect(row).toMatchObject({ id, last_error: expect.stringContaining('The stored body cannot be read') });
+    expect(Number(row.attempts)).toBe(1);
+    expect(new Date(`${String(row.retry_at instanceof Date ? row.retry_at.toISOString() : `${row.retry_at}Z`)}`).getTime()).toBeGreaterThan(Date.now() + 20_000);
+
+    await processor().recover(new Date(Date.now() + 1_000));
+    expect(Number((await inboxRows(database()))[0].attempts)).toBe(1); // not retried in a loop
+    await database().dataSource.query('DELETE FROM webhook_inbox WHERE id = ?', [id]);
+  });
+
+  it('does not store or keep webhooks it refuses, nor ones with nothing the relay handles', async () => {
+    const t = await newTenant(h);
+    const refused = await postWebhook(h.relay.url, 'wrong-secret', page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-3', 'x')])));
+    expect(refused.status).toBe(401);
+    const optin = await postWebhook(h.relay.url, h.fb.appSecret, page(messaging(t.pageId, [{ sender: { id: '9' }, recipient: { id: t.pageId }, timestamp: 1, optin: { ref: 'x' } }])));
+    expect(optin.status).toBe(200);
+    const text = await postWebhook(h.relay.url, h.fb.appSecret, undefined, { raw: metaJson(page(messaging(t.pageId, []))), headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(JSON.parse(text.body).message).toContain('application/json');
+    await processor().idle();
+    expect(await inboxRows(database())).toEqual([]);
+  });
+});
+
+describe('the webhook inbox across a restart (embedded SQLite)', () => {
+  it('stores, at the next boot, a POST that was committed to the inbox but not processed before the process stopped', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-'));
+    const h = await startHarness(backends()[0]);
+    try {
+      const env = { ...relayEnv(h.fb), DATA_DIR: dataDir };
+      const before = await startTestApp({ env });
+      const pageId = `71${Date.now() % 1e9}`;
+      const account = h.cc.control.createAccount({});
+      const { integration } = await createIntegration(before, { openchannelUrl: h.cc.receiveUrl(account.id), pageId });
+      await before.get(WebhookInbox).append(Buffer.from(metaJson(page(messaging(pageId, [textEvent(pageId, 'inbox-4', 'Antes do reinício')])))));
+      await before.close();
+
+      const after = await startTestApp({ env });
+      try {
+        const [row] = await waitFor('stored after the restart', async () => {
+          const rows = await messagesOf(after, integration.id);
+          return rows.length ? rows : undefined;
+        });
+        expect(row.text).toBe('Antes do reinício');
+        expect(await inboxRows(after.get(Database))).toEqual([]);
+        await h.cc.control.waitForNotifications(1, { accountId: account.id, acceptedOnly: true });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await h.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
