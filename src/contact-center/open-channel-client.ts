@@ -31,17 +31,31 @@ export function withApiKey(url: string, apiKey?: string | null, path?: string): 
  */
 @Injectable()
 export class OpenChannelClient {
+  /** Notify URLs per target object: delivery keeps its decrypted targets a while, so this saves a URL parse per message. */
+  private readonly notifyUrls = new WeakMap<OpenChannelTarget, { openchannelUrl: string; apiKey?: string | null; url: string }>();
+
   constructor(private readonly http: OutboundHttp) {}
 
-  /** POSTs one notification. Returns the answer whatever its status; throws OutboundHttpError when there is none. */
-  notify(target: OpenChannelTarget, body: object, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<OutboundResponse> {
-    return this.http.send(withApiKey(target.openchannelUrl, target.apiKey), {
+  /**
+   * POSTs one notification (`body`: the object, or its JSON already serialised, e.g. because it was signed).
+   * Returns the answer whatever its status; throws OutboundHttpError when there is none.
+   */
+  notify(target: OpenChannelTarget, body: object | string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<OutboundResponse> {
+    return this.http.send(this.notifyUrl(target), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
+      body: typeof body === 'string' ? body : JSON.stringify(body),
       timeoutMs,
       maxResponseBytes: 1024 * 1024,
     });
+  }
+
+  private notifyUrl(target: OpenChannelTarget): string {
+    const known = this.notifyUrls.get(target);
+    if (known && known.openchannelUrl === target.openchannelUrl && known.apiKey === target.apiKey) return known.url;
+    const url = withApiKey(target.openchannelUrl, target.apiKey);
+    this.notifyUrls.set(target, { openchannelUrl: target.openchannelUrl, apiKey: target.apiKey, url });
+    return url;
   }
 
   /** Uploads a file to `<origin>/api/attachments`; answers the contact center's attachment id. */

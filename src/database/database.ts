@@ -29,29 +29,40 @@ export class Database implements OnApplicationShutdown {
     return run;
   }
 
+  /** One raw statement (`?` placeholders, snake_case columns) outside any transaction: its rows, or how many it changed. */
+  async run(sql: string, parameters: unknown[] = []): Promise<{ records: Array<Record<string, unknown>>; affected: number }> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = await runner.query(sql, parameters, true);
+      return { records: (result.records ?? []) as Array<Record<string, unknown>>, affected: result.affected ?? 0 };
+    } finally {
+      await runner.release();
+    }
+  }
+
   /**
-   * One writing statement in autocommit, for hot paths that need no transaction; resolves with the
-   * number of rows it changed. On SQLite it waits its turn behind queued transactions: run alongside
-   * one, it would become part of it.
+   * One writing statement in autocommit that must not join a transaction in progress; resolves with
+   * the number of rows it changed. On SQLite it waits its turn behind queued transactions: run
+   * alongside one, it would become part of it.
    */
   statement(sql: string, parameters: unknown[] = []): Promise<number> {
-    const run = async () => {
-      const runner = this.dataSource.createQueryRunner();
-      try {
-        return (await runner.query(sql, parameters, true)).affected ?? 0;
-      } finally {
-        await runner.release();
-      }
-    };
-    if (this.isMysql) return run();
-    const queued = this.sqliteQueue.then(run);
+    if (this.isMysql) return this.run(sql, parameters).then((result) => result.affected);
+    const queued = this.sqliteQueue.then(() => this.run(sql, parameters)).then((result) => result.affected);
     this.sqliteQueue = queued.catch(() => undefined);
     return queued;
   }
 
-  /** A timestamp as a raw statement's parameter: mysql2 binds Dates, SQLite stores TypeORM's UTC text. */
+  /** A timestamp as a raw statement's parameter: mysql2 binds Dates, SQLite stores TypeORM's UTC text ("YYYY-MM-DD HH:MM:SS.SSS"). */
   time(date: Date): Date | string {
-    return this.isMysql ? date : date.toISOString().replace('T', ' ').replace('Z', '');
+    return this.isMysql ? date : date.toISOString().replace('T', ' ').slice(0, 23);
+  }
+
+  /** A timestamp read by a raw statement: mysql2 answers Dates, SQLite the UTC text TypeORM wrote. */
+  static readTime(value: unknown): Date | null {
+    if (value === null || value === undefined) return null;
+    if (value instanceof Date) return value;
+    const text = String(value);
+    return new Date(text.length >= 19 && text[10] === ' ' ? `${text.slice(0, 10)}T${text.slice(11)}Z` : text);
   }
 
   async ping(): Promise<void> {

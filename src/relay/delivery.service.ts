@@ -11,7 +11,7 @@ import { JobContext, JobHandler } from '../queue/job';
 import { JobQueue } from '../queue/job-queue';
 import { Conversation } from './conversation.entity';
 import { AttemptResult, classifyAnswer, classifyNoAnswer } from './delivery-failure';
-import { DeliveryAttempt } from './delivery-attempt.entity';
+import { DeliveryIntegration, DeliveryStore } from './delivery-store';
 import { DeliverySettings } from './delivery.settings';
 import { MediaService, MediaTemporarilyUnavailable } from './media.service';
 import { Message } from './message.entity';
@@ -21,12 +21,23 @@ import { RelayMetrics } from './relay-metrics';
 import { DeliverConversation, deliveryJobId } from './relay.jobs';
 
 interface Delivery {
-  integration: Integration;
+  integration: DeliveryIntegration;
+  target: OpenChannelTarget;
+  signingSecret: string | null;
+}
+
+interface DecryptedTarget {
+  at: number;
+  openchannelUrlEnc: string;
+  apiKeyEnc: string | null;
+  signingSecretEnc: string | null;
   target: OpenChannelTarget;
   signingSecret: string | null;
 }
 
 const LAST_DELIVERY_WRITE_MS = 10_000;
+const DECRYPTED_TARGET_TTL_MS = 60_000;
+const DECRYPTED_TARGETS_MAX = 10_000;
 
 /**
  * Hands a conversation's inbound messages to the contact center, oldest first. Only the oldest queued
@@ -38,6 +49,8 @@ const LAST_DELIVERY_WRITE_MS = 10_000;
 export class DeliveryService {
   private readonly logger = new Logger('Delivery');
   private readonly lastDeliveryWritten = new Map<string, number>();
+  private readonly decryptedTargets = new Map<string, DecryptedTarget>();
+  private readonly store: DeliveryStore;
 
   constructor(
     private readonly database: Database,
@@ -49,25 +62,32 @@ export class DeliveryService {
     private readonly profiles: ProfileService,
     private readonly settings: DeliverySettings,
     private readonly metrics: RelayMetrics,
-  ) {}
+  ) {
+    this.store = new DeliveryStore(database);
+  }
 
   @JobHandler(DeliverConversation)
   async deliverConversation(data: { conversationId: string }, context?: JobContext): Promise<void> {
-    const conversation = await this.database.repo(Conversation).findOne({ where: { id: data.conversationId } });
-    if (!conversation) return;
-    const integration = await this.database.repo(Integration).findOne({ where: { id: conversation.integrationId } });
-    if (!integration) return;
+    const loaded = await this.store.conversationWithIntegration(data.conversationId);
+    if (!loaded) return;
+    const { conversation, integration } = loaded;
     if (!integration.enabled) {
       await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null });
       return;
     }
-    const delivery: Delivery = {
-      integration,
-      target: { openchannelUrl: this.box.decrypt(integration.openchannelUrlEnc), apiKey: this.box.decryptOptional(integration.apiKeyEnc) },
-      signingSecret: this.box.decryptOptional(integration.signingSecretEnc),
-    };
+    const delivery = this.deliveryTo(integration);
     for (let done = 0; ; done++) {
-      const head = await this.head(conversation.id);
+      if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
+        const now = new Date();
+        const claimed = await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+        if (claimed) {
+          const result = await this.attempt(claimed, conversation, delivery);
+          if (result.kind === 'retry') return;
+          continue;
+        }
+        // No head, or it waits for a retry, or another worker holds it: the head says which.
+      }
+      const head = await this.store.head(conversation.id);
       if (!head) return;
       const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
       if (dueIn > 0 || done >= this.settings.batchPerJob) {
@@ -78,10 +98,33 @@ export class DeliveryService {
         await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
         return;
       }
-      if (!(await this.claim(head))) return; // another worker holds the head and carries on from it
+      const now = new Date();
+      // Another worker holds the head and carries on from it.
+      if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return;
       const result = await this.attempt(head, conversation, delivery);
       if (result.kind === 'retry') return;
     }
+  }
+
+  /**
+   * The decrypted target of an integration, kept a short while per process. The integration row is read
+   * on every job, so its switch is always current; the cache is checked against the row's ciphertexts,
+   * so an edited URL, key or secret is used from the next job on.
+   */
+  private deliveryTo(integration: DeliveryIntegration): Delivery {
+    const now = Date.now();
+    const cached = this.decryptedTargets.get(integration.id);
+    if (cached && now - cached.at < DECRYPTED_TARGET_TTL_MS && cached.openchannelUrlEnc === integration.openchannelUrlEnc
+      && cached.apiKeyEnc === integration.apiKeyEnc && cached.signingSecretEnc === integration.signingSecretEnc) {
+      return { integration, target: cached.target, signingSecret: cached.signingSecret };
+    }
+    const target = { openchannelUrl: this.box.decrypt(integration.openchannelUrlEnc), apiKey: this.box.decryptOptional(integration.apiKeyEnc) };
+    const signingSecret = this.box.decryptOptional(integration.signingSecretEnc);
+    if (this.decryptedTargets.size >= DECRYPTED_TARGETS_MAX) this.decryptedTargets.clear();
+    this.decryptedTargets.set(integration.id, {
+      at: now, openchannelUrlEnc: integration.openchannelUrlEnc, apiKeyEnc: integration.apiKeyEnc, signingSecretEnc: integration.signingSecretEnc, target, signingSecret,
+    });
+    return { integration, target, signingSecret };
   }
 
   /** Puts a failed message back in line (the contract's replay). Answers 404/409 in plain words. */
@@ -102,24 +145,6 @@ export class DeliveryService {
       });
     }
     return { ...message, status: 'queued', attempts: 0, lastError: message.lastError };
-  }
-
-  private head(conversationId: string): Promise<Message | null> {
-    return this.database.repo(Message).findOne({
-      where: { conversationId, direction: 'in', status: 'queued' },
-      order: { occurredAt: 'ASC', part: 'ASC', id: 'ASC' },
-    });
-  }
-
-  private async claim(message: Message): Promise<boolean> {
-    const now = new Date();
-    const result = await this.database.repo(Message).createQueryBuilder().update(Message)
-      .set({ lockedUntil: new Date(now.getTime() + this.settings.leaseMs) })
-      // Due again in the same statement: a head read before another worker recorded a retry time
-      // (after a 429 with Retry-After, say) must not be sent before that time.
-      .where('id = :id AND status = :queued AND (locked_until IS NULL OR locked_until < :now) AND (next_attempt_at IS NULL OR next_attempt_at <= :now)', { id: message.id, queued: 'queued', now })
-      .execute();
-    return result.affected === 1;
   }
 
   private async attempt(message: Message, conversation: Conversation, delivery: Delivery): Promise<AttemptResult> {
@@ -194,7 +219,7 @@ export class DeliveryService {
     if (delivery.signingSecret) Object.assign(headers, standardWebhookHeaders(delivery.signingSecret, message.id, body));
     const timer = this.metrics.deliveryDuration.startTimer();
     try {
-      const response = await this.client.notify(delivery.target, JSON.parse(body), headers, this.settings.notifyTimeoutMs);
+      const response = await this.client.notify(delivery.target, body, headers, this.settings.notifyTimeoutMs);
       return classifyAnswer(response, 'notification');
     } catch (error) {
       if (error instanceof OutboundHttpError) return classifyNoAnswer(error, this.settings.notifyTimeoutMs);
@@ -212,31 +237,25 @@ export class DeliveryService {
     const outcome = result.kind === 'delivered' ? 'delivered' : result.kind === 'final' || exhausted ? 'failed' : 'retry';
     this.metrics.deliveries.inc({ outcome });
     const error = result.kind === 'delivered' ? null : exhausted ? `Gave up after ${attempts} attempts over ${hoursSince(message.createdAt)}: ${result.reason}` : result.reason;
-    await this.database.repo(DeliveryAttempt).insert({
+    await this.store.insertAttempt({
       id: newId(), tenantId: message.tenantId, integrationId: message.integrationId, messageId: message.id, attempt: attempts,
       startedAt, durationMs: now.getTime() - startedAt.getTime(), httpStatus: result.httpStatus, outcome, error,
     });
-    const repo = this.database.repo(Message);
     if (result.kind === 'delivered') {
-      await repo.update({ id: message.id }, {
-        status: 'delivered', attempts, deliveredAt: now, remoteId: result.remoteId, lastError: null, nextAttemptAt: null, lockedUntil: null,
-        updatedAt: now, text: message.text,
-      });
+      await this.store.markDelivered(message.id, attempts, now, result.remoteId, message.text);
       this.touchIntegration(message.integrationId, now);
       return;
     }
     if (outcome === 'failed') {
       this.logger.warn(`Message ${message.id} failed: ${error}`);
-      await repo.update({ id: message.id }, { status: 'failed', attempts, lastError: error, nextAttemptAt: null, lockedUntil: null, updatedAt: now });
+      await this.store.markFailed(message.id, attempts, now, error);
       return;
     }
     const retry = result as Extract<AttemptResult, { kind: 'retry' }>;
     const delay = retry.retryAfterMs !== undefined
       ? Math.min(Math.max(retry.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)
       : this.settings.retryDelay(attempts);
-    await repo.update({ id: message.id }, {
-      attempts, lastError: error, nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, updatedAt: now,
-    });
+    await this.store.scheduleRetry(message.id, attempts, now, error, new Date(now.getTime() + delay));
     if (message.conversationId) {
       await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
         jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: delay,

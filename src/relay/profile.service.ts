@@ -27,7 +27,7 @@ export class ProfileService {
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  async names(conversation: Conversation, integration: Integration): Promise<CustomerNames> {
+  async names(conversation: Conversation, integration: Pick<Integration, 'id' | 'pageTokenEnc'>): Promise<CustomerNames> {
     if (conversation.channel !== 'messenger' || conversation.firstName || conversation.lastName) return namesOf(conversation);
     const checked = conversation.profileCheckedAt?.getTime() ?? 0;
     if (Date.now() - checked < this.settings.profileRetryMs || !integration.pageTokenEnc) return namesOf(conversation);
