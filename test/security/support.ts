@@ -3,7 +3,8 @@ import { Database } from '../../src/database/database';
 import { Integration } from '../../src/integrations/integration.entity';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { Message } from '../../src/relay/message.entity';
-import { messaging, page, postWebhook, textEvent } from '../relay/webhook-signing';
+import { postAndStore } from '../relay/inbound-harness';
+import { messaging, page, textEvent } from '../relay/webhook-signing';
 import { Backend } from '../support/backends';
 import { createIntegration } from '../support/fixtures';
 import { startTestApp, TestApp, TestAppOptions } from '../support/test-app';
@@ -40,7 +41,7 @@ export async function tenantWorld(relay: TestApp, label: string, openchannelUrl 
   const pageToken = `EAAG-page-token-${label}-${Math.random().toString(36).slice(2)}`;
   const { integration, replyToken } = await createIntegration(relay, { tenantId: client.tenantId, pageId, openchannelUrl, apiKey, pageToken });
   const customerId = `psid-${label}-${Math.random().toString(36).slice(2, 8)}`;
-  const posted = await postWebhook(relay.url, relay.config.facebook.appSecret, page(messaging(pageId, [textEvent(pageId, customerId, `hello from ${label}`)])));
+  const posted = await postAndStore(relay, relay.config.facebook.appSecret, page(messaging(pageId, [textEvent(pageId, customerId, `hello from ${label}`)])));
   if (posted.status !== 200) throw new Error(`webhook for ${label} answered ${posted.status}: ${posted.body}`);
   const message = await relay.get(Database).repo(Message).findOneOrFail({ where: { integrationId: integration.id, direction: 'in' } });
   await relay.get(Database).repo(Message).update({ id: message.id }, { status: 'failed', lastError: 'test' });
