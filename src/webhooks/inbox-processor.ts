@@ -13,38 +13,43 @@ interface Accepted {
   events: number;
 }
 
-/** Events per ingest transaction: big enough to amortise statements, small enough not to hold the database long. */
-const MAX_EVENTS_PER_BATCH = 1_000;
-/** Events accepted but not yet turned into messages, per process, before new POSTs wait for room. */
-const MAX_BACKLOG_EVENTS = 20_000;
+/** Events per ingest transaction: enough to share each statement's cost, few enough not to hold up webhook answers. */
+const MAX_EVENTS_PER_BATCH = 300;
+/** Parsed events kept in memory per process; beyond, POSTs wait in the table only (the burst is absorbed there). */
+const MAX_EVENTS_IN_MEMORY = 5_000;
 const BATCH_GATHER_MS = 5;
+/** How long the receiving process holds its rows; past it, any process may take them (the receiver died). */
+const RECEIVER_LEASE_MS = 60_000;
+const TABLE_BATCH_ROWS = 100;
+const TABLE_LEASE_MS = 5 * 60_000;
 const RECOVERY_INTERVAL_MS = 30_000;
-/** A row this old was not taken by the process that received it (it died, or lost it): any process may. */
-const ORPHAN_AGE_MS = 60_000;
-const RECOVERY_BATCH = 100;
-const RECOVERY_LEASE_MS = 5 * 60_000;
 const SHUTDOWN_DRAIN_MS = 10_000;
 
 /**
- * Turns inbox rows into messages, off the webhook's answer path. The process that received a POST
- * hands it over in memory right after the commit and works through them in batches. Rows left
- * behind (a crash, a failed transaction) are found again by a recovery pass, at boot and every 30 s.
- * A row is deleted in the same transaction that stores its messages, and message keys are unique, so
- * taking a row twice stores nothing twice.
+ * Turns webhook-inbox rows into messages, off the webhook's answer path.
+ *
+ * The process that received a POST keeps its parsed events in memory and works through them in
+ * batches right after the commit. When more than MAX_EVENTS_IN_MEMORY wait, new POSTs are only
+ * written to the table ("spilled"), and stay there until the ones before them are done: the table
+ * is read oldest first, so the order of arrival holds. Rows whose process died, rows that failed,
+ * and rows of other processes' bursts are found in the table by the same reader, every 30 s and at boot.
+ *
+ * A row is deleted in the transaction that stores its messages, and message keys are unique, so a row
+ * processed twice (a lease that ran out mid-work) stores nothing twice.
  */
 @Injectable()
 export class InboxProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookInbox');
   private readonly backlog: Accepted[] = [];
-  private readonly inMemory = new Set<string>();
-  private backlogEvents = 0;
-  private readonly roomWaiters: Array<() => void> = [];
-  private readonly idleWaiters: Array<() => void> = [];
+  private eventsInMemory = 0;
+  private spilling = false;
+  private tableMayHaveWork = false;
+  private tableEvenLeased = false;
   private working: Promise<void> | null = null;
-  private recovering: Promise<void> | null = null;
+  private readonly idleWaiters: Array<() => void> = [];
   private recoveryTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
   private lastBatchEndedAt = 0;
+  private stopped = false;
 
   constructor(
     private readonly inbox: WebhookInbox,
@@ -63,138 +68,158 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   }
 
   onApplicationBootstrap(): void {
-    // Embedded SQLite has one process: every row at boot is left over from the last run.
-    this.scheduleRecovery(0, this.config.database.kind === 'sqlite' ? 0 : ORPHAN_AGE_MS);
+    // Embedded SQLite has one process: every row at boot is left over from the last run, leased or not.
+    this.tableEvenLeased = this.config.database.kind === 'sqlite';
+    this.readTableSoon(0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
-    const drained = Promise.all([this.idle(), this.recovering?.catch(() => undefined)]);
-    // What is not done by then stays in the table for the next boot's recovery pass.
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
+    // What is not done by then stays in the table, for another process or the next boot.
+    await Promise.race([this.working, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref())]);
   }
 
-  /** Waits while this process already holds MAX_BACKLOG_EVENTS unprocessed events (the POST answers later instead). */
-  room(): Promise<void> {
-    if (this.backlogEvents < MAX_BACKLOG_EVENTS) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
-  }
-
-  /** A committed inbox row, handed over with its parsed events so they are not parsed again. */
-  submit(inboxId: string, parsed: ParsedWebhook): void {
+  /** Commits one verified POST to the inbox (resolves once it is durable) and queues it for processing. */
+  async accept(body: Buffer, parsed: ParsedWebhook): Promise<void> {
     const events = Math.max(1, parsed.events.length);
+    if (this.spilling || this.eventsInMemory + events > MAX_EVENTS_IN_MEMORY) {
+      this.spilling = true;
+      await this.inbox.append(body, null);
+      this.tableMayHaveWork = true;
+      this.kick();
+      return;
+    }
+    this.eventsInMemory += events; // counted before the commit, so POSTs committing meanwhile see it
+    let inboxId: string;
+    try {
+      inboxId = await this.inbox.append(body, new Date(Date.now() + RECEIVER_LEASE_MS));
+    } catch (error) {
+      this.eventsInMemory -= events;
+      throw error;
+    }
     this.backlog.push({ inboxId, parsed, events });
-    this.inMemory.add(inboxId);
-    this.backlogEvents += events;
     this.kick();
   }
 
-  /** Resolves when every POST handed over so far has been processed (tests and shutdown). */
+  /** Resolves when everything accepted so far, and everything free in the table, has been processed. */
   idle(): Promise<void> {
-    if (!this.working && !this.backlog.length) return Promise.resolve();
+    if (!this.working && !this.backlog.length && !this.tableMayHaveWork) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  get pendingEvents(): number {
-    return this.backlogEvents;
-  }
-
-  /** One pass over rows no process is working on; returns how many were stored. */
-  async recover(receivedBefore = new Date(Date.now() - ORPHAN_AGE_MS)): Promise<number> {
-    let stored = 0;
-    for (;;) {
-      const now = new Date();
-      const rows = (await this.inbox.oldest(receivedBefore, now, RECOVERY_BATCH)).filter((row) => !this.inMemory.has(row.id));
-      if (!rows.length) return stored;
-      const items: IngestItem[] = [];
-      for (const row of rows) {
-        if (!(await this.inbox.claim(row, now, new Date(now.getTime() + RECOVERY_LEASE_MS)))) continue;
-        try {
-          items.push({ inboxId: row.id, parsed: classifyWebhook(JSON.parse(row.body.toString('utf8')), this.config.facebook.appId) });
-        } catch (error) {
-          await this.failed(row.id, row.attempts + 1, `The stored body cannot be read: ${(error as Error).message}`);
-        }
-      }
-      if (items.length) stored += await this.process(items, (item) => rows.find((row) => row.id === item.inboxId)!.attempts + 1);
-      if (rows.length < RECOVERY_BATCH || this.stopped) return stored;
-    }
+  /** Processes the free rows of the table now (tests; the timer does it every 30 s). */
+  async recover(): Promise<void> {
+    this.tableMayHaveWork = true;
+    this.kick();
+    await this.idle();
   }
 
   private kick(): void {
-    if (this.working) return;
+    if (this.working || this.stopped) return;
     this.working = this.work().finally(() => {
       this.working = null;
-      // A POST handed over between the loop's last check and now.
-      if (this.backlog.length) this.kick();
+      // Work handed over between the loop's last check and now.
+      if ((this.backlog.length || this.tableMayHaveWork) && !this.stopped) this.kick();
       else this.idleWaiters.splice(0).forEach((resolve) => resolve());
     });
   }
 
+  private async work(): Promise<void> {
+    for (;;) {
+      if (this.backlog.length) {
+        await this.gather();
+        await this.processFromMemory();
+      } else if (this.tableMayHaveWork && !this.stopped) {
+        const taken = await this.processFromTable().catch((error: Error) => {
+          this.logger.warn(`Could not read the webhook inbox (next try in ${RECOVERY_INTERVAL_MS / 1000} s): ${error.message}`);
+          return 0;
+        });
+        if (!taken) {
+          this.tableMayHaveWork = false;
+          this.tableEvenLeased = false;
+          if (!this.backlog.length) this.spilling = false;
+        }
+      } else {
+        return;
+      }
+      // Webhook POSTs waiting for the event loop go before the next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   /**
-   * Under steady traffic, a batch started as soon as the previous one ends would hold one or two POSTs:
-   * each transaction's fixed cost (BEGIN, COMMIT, the statements) would then be paid per POST. A short
-   * pause lets the next batch gather what arrives meanwhile. A POST arriving after a quiet spell goes at once.
+   * Under steady traffic, a batch started as soon as the previous one ends would hold one or two POSTs,
+   * and each transaction's fixed cost (BEGIN, COMMIT, the statements) would be paid per POST. A short
+   * pause lets the next batch gather what arrives meanwhile; after a quiet spell a POST goes at once.
    */
   private async gather(): Promise<void> {
     const sinceLast = Date.now() - this.lastBatchEndedAt;
-    if (sinceLast < BATCH_GATHER_MS && this.backlogEvents < MAX_EVENTS_PER_BATCH) {
+    if (sinceLast < BATCH_GATHER_MS && this.eventsInMemory < MAX_EVENTS_PER_BATCH) {
       await new Promise((resolve) => setTimeout(resolve, BATCH_GATHER_MS - sinceLast));
     }
   }
 
-  private async work(): Promise<void> {
-    while (this.backlog.length) {
-      await this.gather();
-      let events = 0;
-      let take = 0;
-      while (take < this.backlog.length && (take === 0 || events + this.backlog[take].events <= MAX_EVENTS_PER_BATCH)) {
-        events += this.backlog[take].events;
-        take++;
-      }
-      const batch = this.backlog.slice(0, take);
-      try {
-        await this.process(batch.map(({ inboxId, parsed }) => ({ inboxId, parsed })), () => 1);
-      } catch (error) {
-        // Not even the failures could be recorded (database gone): the rows stay for the recovery pass.
-        this.logger.error(`Could not process ${batch.length} stored webhook POSTs (they stay in the inbox): ${(error as Error).message}`);
-      }
+  private async processFromMemory(): Promise<void> {
+    let events = 0;
+    let take = 0;
+    while (take < this.backlog.length && (take === 0 || events + this.backlog[take].events <= MAX_EVENTS_PER_BATCH)) {
+      events += this.backlog[take].events;
+      take++;
+    }
+    const batch = this.backlog.splice(0, take);
+    try {
+      await this.process(batch.map(({ inboxId, parsed }) => ({ inboxId, parsed, attempts: 1 })));
+    } catch (error) {
+      // Not even the failure could be recorded (the database is gone): the rows wait in the table for their lease to end.
+      this.logger.error(`Could not process ${batch.length} stored webhook POSTs (they stay in the inbox): ${(error as Error).message}`);
+    } finally {
+      this.eventsInMemory -= events;
       this.lastBatchEndedAt = Date.now();
-      this.backlog.splice(0, take);
-      for (const accepted of batch) this.inMemory.delete(accepted.inboxId);
-      this.backlogEvents -= events;
-      while (this.backlogEvents < MAX_BACKLOG_EVENTS && this.roomWaiters.length) this.roomWaiters.shift()!();
     }
   }
 
-  private async process(items: IngestItem[], attemptOf: (item: IngestItem) => number): Promise<number> {
-    const outcomes = await this.ingest.ingestBatch(items);
-    let stored = 0;
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome.ok) {
-        stored += outcome.result.stored;
-        continue;
+  /** One batch of free rows from the table; answers how many rows it took. */
+  private async processFromTable(): Promise<number> {
+    const now = new Date();
+    const rows = await this.inbox.take(now, new Date(now.getTime() + TABLE_LEASE_MS), TABLE_BATCH_ROWS, this.tableEvenLeased);
+    const items: Array<IngestItem & { attempts: number }> = [];
+    for (const row of rows) {
+      try {
+        items.push({ inboxId: row.id, parsed: classifyWebhook(JSON.parse(row.body.toString('utf8')), this.config.facebook.appId), attempts: row.attempts });
+      } catch (error) {
+        await this.failed(row.id, row.attempts, `The stored body cannot be read: ${(error as Error).message}`);
       }
-      await this.failed(items[i].inboxId!, attemptOf(items[i]), outcome.error.message);
     }
-    return stored;
+    for (let start = 0; start < items.length;) {
+      let events = 0;
+      let end = start;
+      while (end < items.length && (end === start || events + items[end].parsed.events.length <= MAX_EVENTS_PER_BATCH)) events += items[end++].parsed.events.length;
+      await this.process(items.slice(start, end));
+      start = end;
+    }
+    return rows.length;
+  }
+
+  private async process(items: Array<IngestItem & { attempts: number }>): Promise<void> {
+    const outcomes = await this.ingest.ingestBatch(items);
+    for (const [i, outcome] of outcomes.entries()) {
+      if (!outcome.ok) await this.failed(items[i].inboxId!, items[i].attempts, outcome.error.message);
+    }
   }
 
   private async failed(inboxId: string, attempt: number, reason: string): Promise<void> {
-    const retryInMs = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(attempt - 1, 7));
-    this.logger.error(`Stored webhook POST ${inboxId} could not be turned into messages (attempt ${attempt}; next try in ${Math.round(retryInMs / 1000)} s): ${reason}`);
-    await this.inbox.recordFailure(inboxId, attempt, reason, new Date(Date.now() + retryInMs));
+    const retryInMs = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(Math.max(attempt, 1) - 1, 7));
+    this.logger.error(`Stored webhook POST ${inboxId} could not be turned into messages (try ${attempt}; next in ${Math.round(retryInMs / 1000)} s): ${reason}`);
+    await this.inbox.recordFailure(inboxId, Math.max(attempt, 1), reason, new Date(Date.now() + retryInMs));
   }
 
-  private scheduleRecovery(delayMs: number, orphanAgeMs: number): void {
+  private readTableSoon(delayMs: number): void {
     if (this.stopped) return;
     this.recoveryTimer = setTimeout(() => {
-      this.recovering = this.recover(new Date(Date.now() - orphanAgeMs))
-        .then((stored) => {
-          if (stored) this.logger.log(`Recovered ${stored} messages from webhook POSTs left in the inbox`);
-        })
-        .catch((error: Error) => this.logger.warn(`Inbox recovery failed (next one in ${RECOVERY_INTERVAL_MS / 1000} s): ${error.message}`))
-        .finally(() => this.scheduleRecovery(RECOVERY_INTERVAL_MS, ORPHAN_AGE_MS));
+      this.tableMayHaveWork = true;
+      this.kick();
+      this.readTableSoon(RECOVERY_INTERVAL_MS);
     }, delayMs);
     this.recoveryTimer.unref();
   }

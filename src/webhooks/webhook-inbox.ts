@@ -3,16 +3,18 @@ import { EntityManager } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database } from '../database/database';
 
-/** A stored webhook POST, as the recovery pass reads it back. */
+/** A stored webhook POST, as the processor reads it back from the table. */
 export interface InboxRow {
   id: string;
   body: Buffer;
+  /** Tries so far, this one included. */
   attempts: number;
 }
 
 interface PendingAppend {
   id: string;
   body: Buffer;
+  leaseUntil: Date | null;
   resolve: (id: string) => void;
   reject: (error: unknown) => void;
 }
@@ -27,8 +29,13 @@ const DELETE_CHUNK = 500;
  * The `webhook_inbox` table: the exact bytes of every verified webhook POST, written before Facebook
  * gets its 200 and deleted by the transaction that turns them into messages (IngestService).
  *
- * Appends are group-committed: POSTs that arrive while an INSERT runs go together into the next one,
- * and each POST's promise settles only when the statement holding its row has committed.
+ * `retry_at` is a lease: a row is free for any process once it is NULL or past. The process that
+ * received a POST and works on it from memory writes it leased; a row that keeps failing is leased
+ * until its next try.
+ *
+ * Appends are group-committed: POSTs whose bodies arrive in the same turn of the event loop, or while
+ * an INSERT runs, go together into the next one, and each POST's promise settles only when the
+ * statement holding its row has committed.
  */
 @Injectable()
 export class WebhookInbox {
@@ -38,11 +45,10 @@ export class WebhookInbox {
 
   constructor(private readonly database: Database) {}
 
-  /** Stores one POST's body; resolves with its row id once committed. */
-  append(body: Buffer): Promise<string> {
+  /** Stores one POST's body, leased to this process until `leaseUntil` (null: free for any process); resolves with its id once committed. */
+  append(body: Buffer, leaseUntil: Date | null): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.waiting.push({ id: newId(), body, resolve, reject });
-      // POSTs whose bodies arrive in the same turn of the event loop share one INSERT.
+      this.waiting.push({ id: newId(), body, leaseUntil, resolve, reject });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => {
@@ -52,25 +58,33 @@ export class WebhookInbox {
     });
   }
 
-  /** Rows received before `receivedBefore` that are not waiting for a retry, oldest first. */
-  async oldest(receivedBefore: Date, now: Date, limit: number): Promise<InboxRow[]> {
-    const rows: Array<{ id: string; body: Buffer | Uint8Array; attempts: number | string }> = await this.database.dataSource.query(
-      'SELECT id, body, attempts FROM webhook_inbox WHERE received_at < ? AND (retry_at IS NULL OR retry_at <= ?) ORDER BY received_at, id LIMIT ?',
-      [this.database.time(receivedBefore), this.database.time(now), limit],
-    );
-    return rows.map((row) => ({ id: row.id, body: Buffer.from(row.body), attempts: Number(row.attempts) }));
-  }
-
   /**
-   * Takes a row for one attempt, so two processes recovering at once do not both work on it: true
-   * when this process got it. The lease (`retry_at`) also spaces out retries of a row that keeps failing.
+   * Takes up to `limit` free rows, oldest first, leasing them until `leaseUntil`; with `evenLeased`,
+   * leased ones too (embedded SQLite at boot: the process that leased them is gone). When another
+   * process took some of the same rows first, only the ones this call leased are answered.
    */
-  async claim(row: InboxRow, now: Date, leaseUntil: Date): Promise<boolean> {
-    const changed = await this.database.statement(
-      'UPDATE webhook_inbox SET attempts = attempts + 1, retry_at = ? WHERE id = ? AND attempts = ?',
-      [this.database.time(leaseUntil), row.id, row.attempts],
+  async take(now: Date, leaseUntil: Date, limit: number, evenLeased = false): Promise<InboxRow[]> {
+    const free = evenLeased ? '' : 'WHERE retry_at IS NULL OR retry_at <= ?';
+    const rows: Array<{ id: string; body: Buffer | Uint8Array; attempts: number | string }> = await this.database.dataSource.query(
+      `SELECT id, body, attempts FROM webhook_inbox ${free} ORDER BY received_at, id LIMIT ?`,
+      evenLeased ? [limit] : [this.database.time(now), limit],
     );
-    return changed === 1;
+    if (!rows.length) return [];
+    const ids = rows.map((row) => row.id);
+    // A lease time of its own (to the millisecond) tells this call's rows apart if another process raced it.
+    const lease = this.database.time(new Date(leaseUntil.getTime() + Math.floor(Math.random() * 1000)));
+    const placeholders = ids.map(() => '?').join(', ');
+    const taken = await this.database.statement(
+      `UPDATE webhook_inbox SET attempts = attempts + 1, retry_at = ? WHERE id IN (${placeholders})${evenLeased ? '' : ' AND (retry_at IS NULL OR retry_at <= ?)'}`,
+      evenLeased ? [lease, ...ids] : [lease, ...ids, this.database.time(now)],
+    );
+    let ours = rows;
+    if (taken < rows.length) {
+      const mine: Array<{ id: string }> = await this.database.dataSource.query(`SELECT id FROM webhook_inbox WHERE id IN (${placeholders}) AND retry_at = ?`, [...ids, lease]);
+      const set = new Set(mine.map((row) => row.id));
+      ours = rows.filter((row) => set.has(row.id));
+    }
+    return ours.map((row) => ({ id: row.id, body: Buffer.from(row.body), attempts: Number(row.attempts) + 1 }));
   }
 
   /** Why a row could not be turned into messages yet, and when to try again. The row stays. */
@@ -107,9 +121,9 @@ export class WebhookInbox {
   private async insert(batch: PendingAppend[]): Promise<void> {
     const receivedAt = this.database.time(new Date());
     const parameters: unknown[] = [];
-    for (const row of batch) parameters.push(row.id, receivedAt, row.body);
+    for (const row of batch) parameters.push(row.id, receivedAt, row.body, row.leaseUntil && this.database.time(row.leaseUntil));
     try {
-      await this.database.statement(`INSERT INTO webhook_inbox (id, received_at, body, attempts) VALUES ${batch.map(() => '(?, ?, ?, 0)').join(', ')}`, parameters);
+      await this.database.statement(`INSERT INTO webhook_inbox (id, received_at, body, attempts, retry_at) VALUES ${batch.map(() => '(?, ?, ?, 0, ?)').join(', ')}`, parameters);
       for (const row of batch) row.resolve(row.id);
     } catch (error) {
       for (const row of batch) row.reject(error);

@@ -9,7 +9,6 @@ import { classifyWebhook, WebhookFormatError } from './classify';
 import { InboxProcessor } from './inbox-processor';
 import { ParsedWebhook } from './inbound-event';
 import { verifyHubSignature } from './signature';
-import { WebhookInbox } from './webhook-inbox';
 
 export const WEBHOOK_PATH = '/webhooks/facebook';
 /** Largest webhook body accepted; a full Facebook batch of 1000 entries fits well inside. */
@@ -34,7 +33,6 @@ class Refusal extends Error {
 export class WebhookIntake {
   constructor(
     private readonly config: AppConfig,
-    private readonly inbox: WebhookInbox,
     private readonly processor: InboxProcessor,
     private readonly relayMetrics: RelayMetrics,
     private readonly metrics: MetricsService,
@@ -95,9 +93,7 @@ export class WebhookIntake {
       if (parsed.ignored) this.relayMetrics.events.inc({ outcome: 'ignored' }, parsed.ignored);
       return;
     }
-    await this.processor.room();
-    const inboxId = await this.inbox.append(raw);
-    this.processor.submit(inboxId, parsed);
+    await this.processor.accept(raw, parsed);
   }
 }
 

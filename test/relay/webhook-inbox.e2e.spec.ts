@@ -46,12 +46,12 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
   it('stores a POST that its process never got to (a crash between the commit and the processing) in the recovery pass, once', async () => {
     const t = await newTenant(h);
     const body = Buffer.from(metaJson(page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-2', 'Ficou no inbox')]))));
-    const first = await inbox().append(body);
-    const second = await inbox().append(body); // Facebook sent it twice
+    const first = await inbox().append(body, null);
+    const second = await inbox().append(body, null); // Facebook sent it twice
     expect((await inboxRows(database())).map((row) => row.id)).toEqual([first, second]);
     expect(await messagesOf(h.relay, t.integration.id)).toHaveLength(0);
 
-    expect(await processor().recover(new Date(Date.now() + 1_000))).toBe(1);
+    await processor().recover();
     expect(await inboxRows(database())).toEqual([]);
     const [row] = await messagesOf(h.relay, t.integration.id);
     expect(row).toMatchObject({ text: 'Ficou no inbox', direction: 'in' });
@@ -60,17 +60,38 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
   });
 
   it('keeps a body it cannot process, with the reason, and tries it again only after a pause', async () => {
-    const id = await inbox().append(Buffer.from('{"object":"page","entry":[')); // cannot happen through the intake (it answers 400)
-    expect(await processor().recover(new Date(Date.now() + 1_000))).toBe(0);
+    const id = await inbox().append(Buffer.from('{"object":"page","entry":['), null); // cannot happen through the intake (it answers 400)
+    await processor().recover();
     const [row] = await inboxRows(database());
     expect(row).toMatchObject({ id, last_error: expect.stringContaining('The stored body cannot be read') });
     expect(Number(row.attempts)).toBe(1);
     expect(new Date(`${String(row.retry_at instanceof Date ? row.retry_at.toISOString() : `${row.retry_at}Z`)}`).getTime()).toBeGreaterThan(Date.now() + 20_000);
 
-    await processor().recover(new Date(Date.now() + 1_000));
+    await processor().recover();
     expect(Number((await inboxRows(database()))[0].attempts)).toBe(1); // not retried in a loop
     await database().dataSource.query('DELETE FROM webhook_inbox WHERE id = ?', [id]);
   });
+
+  it('absorbs a burst larger than it keeps in memory in the table, and stores all of it, each customer\'s messages in order', async () => {
+    const t = await newTenant(h);
+    const base = 1_700_100_000_000;
+    // 6 POSTs of 1000 events at once: more than the 5,000 events a process keeps in memory.
+    const bodies = Array.from({ length: 6 }, (_, n) => page(...Array.from({ length: 1000 }, (_, i) =>
+      messaging(t.pageId, [textEvent(t.pageId, `burst-${i % 20}`, `n${n * 1000 + i}`, {}, base + n * 1000 + i)]))));
+    const answers = await Promise.all(bodies.map((body) => postWebhook(h.relay.url, h.fb.appSecret, body)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    await processor().idle();
+    const rows = await messagesOf(h.relay, t.integration.id);
+    expect(rows).toHaveLength(6000);
+    expect(await inboxRows(database())).toEqual([]);
+    const notes = await h.cc.control.waitForNotifications(6000, { accountId: t.accountId, acceptedOnly: true, timeoutMs: 60_000 });
+    const byCustomer = new Map<string, number[]>();
+    for (const note of notes) {
+      const body = note.body as { from: string; body: string };
+      byCustomer.set(body.from, [...(byCustomer.get(body.from) ?? []), Number(body.body.slice(1))]);
+    }
+    for (const sequence of byCustomer.values()) expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+  }, 120_000);
 
   it('does not store or keep webhooks it refuses, nor ones with nothing the relay handles', async () => {
     const t = await newTenant(h);
@@ -96,7 +117,8 @@ describe('the webhook inbox across a restart (embedded SQLite)', () => {
       const pageId = `71${Date.now() % 1e9}`;
       const account = h.cc.control.createAccount({});
       const { integration } = await createIntegration(before, { openchannelUrl: h.cc.receiveUrl(account.id), pageId });
-      await before.get(WebhookInbox).append(Buffer.from(metaJson(page(messaging(pageId, [textEvent(pageId, 'inbox-4', 'Antes do reinício')])))));
+      // Leased to this process, as a POST it received and had not processed yet.
+      await before.get(WebhookInbox).append(Buffer.from(metaJson(page(messaging(pageId, [textEvent(pageId, 'inbox-4', 'Antes do reinício')])))), new Date(Date.now() + 60_000));
       await before.close();
 
       const after = await startTestApp({ env });
