@@ -13,12 +13,17 @@ export interface GraphCallOptions {
   timeoutMs?: number;
 }
 
+/** appsecret_proof values kept at most (one per page or user token in use); the map starts over beyond it. */
+const PROOF_CACHE_SIZE = 1000;
+
 /**
  * The Graph API at FACEBOOK_GRAPH_URL/FACEBOOK_GRAPH_VERSION (the real one, or the sandbox).
  * Adds appsecret_proof to every token call; turns error bodies into classified GraphErrors.
  */
 @Injectable()
 export class GraphClient {
+  private readonly proofs = new Map<string, string>();
+
   constructor(private readonly config: AppConfig, private readonly http: OutboundHttp) {}
 
   get baseUrl(): string {
@@ -50,8 +55,15 @@ export class GraphClient {
     return items;
   }
 
+  /** Cached per token: every reply of a page signs the same token. */
   appsecretProof(token: string): string {
-    return createHmac('sha256', this.config.facebook.appSecret).update(token).digest('hex');
+    let proof = this.proofs.get(token);
+    if (proof === undefined) {
+      proof = createHmac('sha256', this.config.facebook.appSecret).update(token).digest('hex');
+      if (this.proofs.size >= PROOF_CACHE_SIZE) this.proofs.clear();
+      this.proofs.set(token, proof);
+    }
+    return proof;
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, options: GraphCallOptions): Promise<T> {

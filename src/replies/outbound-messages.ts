@@ -4,6 +4,7 @@ import { In, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database } from '../database/database';
 import { Message } from '../relay/message.entity';
+import { RawRows } from './raw-rows';
 import { ReplyAnswer } from './reply-errors';
 
 export type ReplyKind = 'text' | 'attachment' | 'comment' | 'private_reply';
@@ -32,6 +33,8 @@ const STALE_SENDING_MS = 60_000;
  */
 @Injectable()
 export class OutboundMessages {
+  private statements?: { messages: RawRows<Message>; insertSql: string; finishSql: string };
+
   constructor(private readonly database: Database) {}
 
   static dedupKey(integrationId: string, key: string): string {
@@ -68,7 +71,8 @@ export class OutboundMessages {
     };
     if (message.remoteId && message.remoteId.length > 64) message.remoteId = null;
     try {
-      await this.database.repo(Message).insert(message);
+      const { messages, insertSql } = this.prepared();
+      await this.database.statement(insertSql, messages.values(message, INSERTED));
       return { claimed: true, message, payload: row.payload };
     } catch (error) {
       if (!row.dedupKey || !isUniqueViolation(error)) throw error;
@@ -122,19 +126,17 @@ export class OutboundMessages {
    */
   async finish(message: Message, payload: OutboundPayload, answer: ReplyAnswer, externalId: string | null): Promise<void> {
     const ok = answer.status === 200;
-    const repo = this.database.repo(Message);
-    const fields = {
-      externalId: externalId ?? message.externalId,
-      lastError: ok ? null : String(answer.body.message ?? '').slice(0, 2000),
-      payload: JSON.stringify({ ...payload, answer }),
-      updatedAt: new Date(),
-    };
-    if (!ok) {
-      await repo.update({ id: message.id, tenantId: message.tenantId }, { ...fields, status: 'failed' });
-      return;
-    }
-    const result = await repo.update({ id: message.id, tenantId: message.tenantId, status: 'sending' }, { ...fields, status: 'sent' });
-    if (!result.affected) await repo.update({ id: message.id, tenantId: message.tenantId }, fields);
+    const { messages, finishSql } = this.prepared();
+    await this.database.statement(finishSql, [
+      ok ? 0 : 1,
+      ok ? 'sent' : 'failed',
+      messages.value('externalId', externalId ?? message.externalId),
+      messages.value('lastError', ok ? null : String(answer.body.message ?? '').slice(0, 2000)),
+      messages.value('payload', JSON.stringify({ ...payload, answer })),
+      messages.value('updatedAt', new Date()),
+      message.id,
+      message.tenantId,
+    ]);
   }
 
   /** One more row for part `part` (> 0) of a long text, already sent. */
@@ -169,7 +171,30 @@ export class OutboundMessages {
   private byDedupKey(tenantId: string, dedupKey: string): Promise<Message | null> {
     return this.database.repo(Message).findOne({ where: { tenantId, dedupKey } });
   }
+
+  /** Built on first use: the entity metadata exists once the data source is initialized. */
+  private prepared(): NonNullable<OutboundMessages['statements']> {
+    if (this.statements) return this.statements;
+    const messages = new RawRows(this.database.dataSource, Message);
+    const c = (property: keyof Message & string) => messages.column(property);
+    this.statements = {
+      messages,
+      insertSql: messages.insertSql(INSERTED),
+      // The first parameter says whether the new status replaces any status (a failure) or only
+      // 'sending' (sent: a receipt may have moved the row on to delivered/read already, which is kept).
+      finishSql:
+        `UPDATE ${messages.table} SET ${c('status')} = CASE WHEN ? = 1 OR ${c('status')} = 'sending' THEN ? ELSE ${c('status')} END, ` +
+        `${c('externalId')} = ?, ${c('lastError')} = ?, ${c('payload')} = ?, ${c('updatedAt')} = ? WHERE ${c('id')} = ? AND ${c('tenantId')} = ?`,
+    };
+    return this.statements;
+  }
 }
+
+/** The columns a reply's row is inserted with (the others keep their defaults). */
+const INSERTED: Array<keyof Message & string> = [
+  'id', 'tenantId', 'integrationId', 'conversationId', 'direction', 'kind', 'event', 'text', 'payload', 'status', 'attempts', 'lastError',
+  'nextAttemptAt', 'dedupKey', 'externalId', 'remoteId', 'blobId', 'occurredAt', 'part', 'createdAt', 'updatedAt', 'deliveredAt',
+];
 
 export function parsePayload(message: Pick<Message, 'payload'>): OutboundPayload {
   try {

@@ -6,6 +6,7 @@ import { FilesController } from './files.controller';
 import { OutboundMessages } from './outbound-messages';
 import { PagePacer } from './page-pacer';
 import { ReplyController } from './reply.controller';
+import { ReplyLookups } from './reply-lookups';
 import { ReplyService } from './reply.service';
 import { ReplyTokenGuard } from './reply-token.guard';
 
@@ -15,6 +16,7 @@ import { ReplyTokenGuard } from './reply-token.guard';
   providers: [
     ReplyService,
     ReplyTokenGuard,
+    ReplyLookups,
     OutboundMessages,
     FacebookSends,
     AgentAttachments,

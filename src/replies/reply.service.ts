@@ -15,6 +15,7 @@ import { FacebookSends, MessagingPolicy, MessengerRecipient } from './facebook-s
 import { FileLinks } from './file-links';
 import { OutboundMessages, OutboundPayload, parsePayload, ReplyKind } from './outbound-messages';
 import { PagePacer, SendKind } from './page-pacer';
+import { ReplyLookups } from './reply-lookups';
 import { answerForGraphFailure, errorAnswer, ReplyAnswer, successAnswer } from './reply-errors';
 import { decideMessengerWindow, privateReplyOpen } from './reply-window';
 import { attachmentIdOf, recipientOf, ReplyDto, threadOf } from './reply.dto';
@@ -22,6 +23,8 @@ import { MESSENGER_TEXT_LIMIT, splitText } from './text-splitter';
 
 /** Facebook's limit for a comment's text. */
 const COMMENT_TEXT_LIMIT = 8000;
+/** Decrypted page tokens kept at most (one per page that replies); the map starts over beyond it. */
+const PAGE_TOKEN_CACHE_SIZE = 1000;
 /** How long a repeat waits for the first request of the same reply to finish. */
 const DUPLICATE_WAIT_MS = 25_000;
 
@@ -55,6 +58,8 @@ class PacingLimit extends Error {}
 export class ReplyService {
   private readonly logger = new Logger('Replies');
   private readonly replies: Counter<string>;
+  /** Decrypted page tokens by their stored ciphertext (AES-GCM per reply is a measurable share of its CPU). */
+  private readonly pageTokens = new Map<string, string>();
 
   constructor(
     private readonly database: Database,
@@ -64,6 +69,7 @@ export class ReplyService {
     private readonly attachments: AgentAttachments,
     private readonly links: FileLinks,
     private readonly pacer: PagePacer,
+    private readonly lookups: ReplyLookups,
     metrics: MetricsService,
     @Optional() private readonly health?: IntegrationHealth,
   ) {
@@ -81,9 +87,7 @@ export class ReplyService {
     if (dto.privateReply && !threadId) {
       throw new RelayHttpError(400, 'private_reply_needs_thread', 'privateReply answers a wall comment: it needs Interaction.threadId (the wall thread).');
     }
-    const conversation = await this.database.repo(Conversation).findOne({
-      where: { tenantId: integration.tenantId, integrationId: integration.id, customerId, threadId },
-    });
+    const conversation = await this.lookups.conversation({ tenantId: integration.tenantId, integrationId: integration.id, customerId, threadId });
     if (!conversation) {
       const where = threadId ? `on wall thread ${threadId}` : 'on Messenger';
       throw new RelayHttpError(404, 'unknown_recipient', `The relay has never received a message from customer ${customerId} ${where} for page "${integration.pageName}": Facebook only allows replies to people who wrote to the page.`);
@@ -188,7 +192,8 @@ export class ReplyService {
       sent.push(mid);
       job.payload.parts = sent;
       if (i > 0) await this.outbound.insertSentPart(job.message, i, parts[i], mid);
-      await this.outbound.saveProgress(job.message, job.payload, i === 0 ? { externalId: mid } : {});
+      // After the last part, finish() records the ids with the answer in the same statement.
+      if (i < parts.length - 1) await this.outbound.saveProgress(job.message, job.payload, i === 0 ? { externalId: mid } : {});
     }
     return { answer: successAnswer(sent.length > 1 ? { id: sent[0], ids: sent } : { id: sent[0] }), externalId: sent[0] };
   }
@@ -258,8 +263,16 @@ export class ReplyService {
     if (!(await this.pacer.acquire(pageId, kind))) throw new PacingLimit();
   }
 
+  /** Cached by ciphertext: a re-authorized page has a new ciphertext, so it never meets an old token. */
   private pageToken(integration: Integration): string {
-    return this.box.decrypt(integration.pageTokenEnc!);
+    const encrypted = integration.pageTokenEnc!;
+    let token = this.pageTokens.get(encrypted);
+    if (token === undefined) {
+      token = this.box.decrypt(encrypted);
+      if (this.pageTokens.size >= PAGE_TOKEN_CACHE_SIZE) this.pageTokens.clear();
+      this.pageTokens.set(encrypted, token);
+    }
+    return token;
   }
 
   /** Facebook rejected the page token: the integration waits for the tenant to re-authorize it. */
