@@ -22,6 +22,7 @@ describe('loadConfig', () => {
     expect(config.facebook).toMatchObject({ sandbox: true, graphUrl: 'https://graph.facebook.com', dialogUrl: 'https://www.facebook.com', graphVersion: 'v24.0' });
     expect(config.mail).toEqual({ smtpUrl: undefined, from: 'relay@localhost' });
     expect(config.allowPrivateTargets).toBe(true);
+    expect(config.deliveryConcurrency).toBe(32);
   });
 
   it('reads every variable of the contract', () => {
@@ -31,7 +32,9 @@ describe('loadConfig', () => {
       FACEBOOK_APP_ID: '123456', FACEBOOK_APP_SECRET: 'a-very-secret-value', FACEBOOK_VERIFY_TOKEN: 'verify-me-please',
       FACEBOOK_GRAPH_URL: 'http://127.0.0.1:9999', FACEBOOK_DIALOG_URL: 'http://127.0.0.1:9998', FACEBOOK_GRAPH_VERSION: 'v25.0',
       SMTP_URL: 'smtp://user:pass@mail:587', MAIL_FROM: 'Relay <relay@example.com>', ALLOW_PRIVATE_TARGETS: 'false',
+      DELIVERY_CONCURRENCY: '8',
     });
+    expect(config.deliveryConcurrency).toBe(8);
     expect(config.port).toBe(8080);
     expect(config.publicUrl).toBe('https://relay.example.com');
     expect(config.database).toEqual({ kind: 'mysql', url: 'mysql://u:p@db:3306/relay' });
@@ -55,6 +58,7 @@ describe('loadConfig', () => {
     [{ PUBLIC_URL: 'relay.example.com' }, /PUBLIC_URL must be an http\(s\) URL/],
     [{ FACEBOOK_GRAPH_VERSION: '24' }, /FACEBOOK_GRAPH_VERSION must look like v24.0/],
     [{ ROLE: 'api' }, /ROLE=api needs REDIS_URL/],
+    [{ DELIVERY_CONCURRENCY: '0' }, /DELIVERY_CONCURRENCY must not be less than 1/],
     [{ FACEBOOK_APP_ID: '123' }, /FACEBOOK_APP_SECRET, FACEBOOK_VERIFY_TOKEN must be set too/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let error: unknown;

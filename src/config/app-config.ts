@@ -24,6 +24,8 @@ export class AppConfig {
   database: { kind: 'sqlite'; file: string } | { kind: 'mysql'; url: string };
   redisUrl?: string;
   queuePrefix: string;
+  /** Conversations a worker process delivers at the same time (each one in order, one message at a time). */
+  deliveryConcurrency: number;
   encryption: { current: EncryptionKey; previous: EncryptionKey[]; generatedFile?: string };
   facebook: {
     /** true when no Facebook app is configured: the relay talks to the built-in sandbox. */
@@ -69,6 +71,9 @@ export function keyFromBase64(base64: string): EncryptionKey {
  * Validates the environment and returns the typed config, or throws a ConfigError whose message
  * is one line naming each wrong variable and what is wrong with it.
  */
+/** Enough to keep a contact center that takes 20–50 ms per notify busy; see docs/performance.md. */
+export const DEFAULT_DELIVERY_CONCURRENCY = 32;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = plainToInstance(EnvSchema, pickKnown(env));
   const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: false, stopAtFirstError: true });
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     : { kind: 'sqlite', file: join(dataDir, 'relay.sqlite') };
   config.redisUrl = parsed.REDIS_URL;
   config.queuePrefix = parsed.QUEUE_PREFIX ?? 'relay';
+  config.deliveryConcurrency = parsed.DELIVERY_CONCURRENCY ?? DEFAULT_DELIVERY_CONCURRENCY;
   config.encryption = encryptionKeys(parsed, dataDir);
   config.facebook = {
     sandbox,
@@ -139,7 +145,7 @@ class EnvSchemaKeys {
   PORT = 1; PUBLIC_URL = 1; DATABASE_URL = 1; REDIS_URL = 1; DATA_DIR = 1; ROLE = 1; NODE_ENV = 1;
   ENCRYPTION_KEY = 1; ENCRYPTION_KEY_PREVIOUS = 1; FACEBOOK_APP_ID = 1; FACEBOOK_APP_SECRET = 1;
   FACEBOOK_VERIFY_TOKEN = 1; FACEBOOK_GRAPH_URL = 1; FACEBOOK_DIALOG_URL = 1; FACEBOOK_GRAPH_VERSION = 1;
-  SMTP_URL = 1; MAIL_FROM = 1; ALLOW_PRIVATE_TARGETS = 1; LOG_LEVEL = 1; QUEUE_PREFIX = 1; RETENTION_DAYS = 1; ALERT_FAILING_MINUTES = 1;
+  SMTP_URL = 1; MAIL_FROM = 1; ALLOW_PRIVATE_TARGETS = 1; LOG_LEVEL = 1; QUEUE_PREFIX = 1; DELIVERY_CONCURRENCY = 1; RETENTION_DAYS = 1; ALERT_FAILING_MINUTES = 1;
   SANDBOX = 1;
 }
 

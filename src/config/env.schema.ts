@@ -84,6 +84,9 @@ export class EnvSchema {
   @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'must be 1 to 40 letters, digits, - or _' })
   QUEUE_PREFIX?: string;
 
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1000) @IsInt({ message: 'must be a whole number of notifications' })
+  DELIVERY_CONCURRENCY?: number;
+
   @IsOptional() @Transform(toInt) @Min(1) @Max(3650) @IsInt({ message: 'must be a whole number of days' })
   RETENTION_DAYS?: number;
 

@@ -57,7 +57,7 @@ export class InProcessDriver extends JobQueue {
   async ping(): Promise<void> {}
 
   async startWorkers(handlers: Map<string, { job: JobDefinition; run: HandlerFn }>): Promise<void> {
-    for (const { job, run } of handlers.values()) this.lane(job).run = run;
+    for (const { job, run } of handlers.values()) Object.assign(this.lane(job), { job, run });
     this.running = true;
     for (const lane of this.lanes.values()) this.pump(lane);
   }

@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
 
 /** Jobs carry ids only: the database holds the state. */
 export type JobData = Record<string, string | number | boolean | null>;
@@ -10,6 +11,8 @@ export interface JobOptions {
   backoffMs: number;
   /** Jobs of this kind a worker process runs at once. */
   concurrency: number;
+  /** When set, the configured value replaces `concurrency` in worker processes. */
+  concurrencyFromConfig?: (config: AppConfig) => number;
   /**
    * Periodic jobs: run once per slot of `intervalMs` (starting `offsetMs` into each slot) across all
    * relay processes. The queue schedules the next slot itself; the slot number is the job id.

@@ -51,6 +51,8 @@ export class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShut
     if (!this.config.runsWorkers) return;
     for (const entry of handlers.values()) {
       if (entry.job.options.every) entry.run = this.periodic(entry.job, entry.run);
+      const configured = entry.job.options.concurrencyFromConfig?.(this.config);
+      if (configured) entry.job = { ...entry.job, options: { ...entry.job.options, concurrency: configured } };
     }
     await this.queue.startWorkers(handlers);
     for (const { job } of handlers.values()) if (job.options.every) await this.scheduleNextSlot(job);
