@@ -4,6 +4,7 @@ import { newId } from '../common/ids';
 import { enqueueAfterHours } from '../availability/after-hours.job';
 import { afterHoursDecision } from '../availability/schedule';
 import { Database } from '../database/database';
+import { RawRows } from '../database/raw-rows';
 import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
 import { InboundEvent, ParsedWebhook, ReceiptEvent } from '../webhooks/inbound-event';
@@ -67,6 +68,7 @@ const LAST_EVENT_WRITE_MS = 10_000;
 export class IngestService {
   private readonly logger = new Logger('Ingest');
   private readonly lastEventWritten = new Map<string, number>();
+  private tables?: { conversations: RawRows<Conversation>; messages: RawRows<Message> };
 
   constructor(
     private readonly database: Database,
@@ -113,6 +115,12 @@ export class IngestService {
     }
     if (rows.length) this.metrics.events.inc({ outcome: 'stored' }, rows.length);
     return outcomes;
+  }
+
+  /** Built on first use: the entity metadata exists once the data source is initialized. */
+  private rawTables(): NonNullable<IngestService['tables']> {
+    this.tables ??= { conversations: new RawRows(this.database.dataSource, Conversation), messages: new RawRows(this.database.dataSource, Message) };
+    return this.tables;
   }
 
   private plan(item: IngestItem, integrations: Map<string, Integration>): Plan {
@@ -200,13 +208,18 @@ export class IngestService {
     }
     const found = new Map<string, Conversation>();
     if (!wanted.size) return found;
+    const { conversations } = this.rawTables();
     const load = async (keys: string[]) => {
       const entries = keys.map((key) => wanted.get(key)!);
       for (const slice of chunks(entries, CHUNK)) {
-        const rows = await manager.getRepository(Conversation).find({
-          where: { integrationId: In(unique(slice.map((w) => w.integration.id))), customerId: In(unique(slice.map((w) => w.customerId))) },
-        });
-        for (const row of rows) {
+        const integrationIds = unique(slice.map((w) => w.integration.id));
+        const customerIds = unique(slice.map((w) => w.customerId));
+        const rows: Array<Record<string, unknown>> = await manager.query(
+          `SELECT ${conversations.selectList} FROM ${conversations.table} WHERE ${conversations.column('integrationId')} IN (${marks(integrationIds)}) AND ${conversations.column('customerId')} IN (${marks(customerIds)})`,
+          [...integrationIds, ...customerIds],
+        );
+        for (const raw of rows) {
+          const row = conversations.read(raw);
           const key = conversationKey(row.integrationId, row.customerId, row.threadId);
           if (wanted.has(key)) found.set(key, row);
         }
@@ -221,9 +234,7 @@ export class IngestService {
         customerId: w.customerId, threadId: w.threadId, customerName: w.event!.customerName ?? null,
         firstName: null, lastName: null, lastCustomerMessageAt: null, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
       }));
-      for (const slice of chunks(rows, CHUNK)) {
-        await manager.createQueryBuilder().insert().into(Conversation).values(slice).orIgnore().updateEntity(false).execute();
-      }
+      await insertIgnoringDuplicates(manager, conversations, rows);
       await load(missing.map(([key]) => key)); // picks up rows a concurrent request inserted first
     }
     return found;
@@ -253,15 +264,15 @@ export class IngestService {
       }
     }
     if (!candidates.length) return { rows: [] as Message[], duplicates: 0 };
+    const { messages } = this.rawTables();
     const existing = new Set<string>();
     for (const slice of chunks(candidates, CHUNK)) {
-      const rows = await manager.getRepository(Message).find({ select: { dedupKey: true }, where: { dedupKey: In(slice.map((m) => m.dedupKey!)) } });
-      for (const row of rows) existing.add(row.dedupKey!);
+      const keys = slice.map((m) => m.dedupKey!);
+      const rows: Array<{ dedup_key: string }> = await manager.query(`SELECT dedup_key FROM ${messages.table} WHERE dedup_key IN (${marks(keys)})`, keys);
+      for (const row of rows) existing.add(row.dedup_key);
     }
     const rows = candidates.filter((m) => !existing.has(m.dedupKey!));
-    for (const slice of chunks(rows, CHUNK)) {
-      await manager.createQueryBuilder().insert().into(Message).values(slice).orIgnore().updateEntity(false).execute();
-    }
+    await insertIgnoringDuplicates(manager, messages, rows);
     return { rows, duplicates: candidates.length - rows.length };
   }
 
@@ -285,9 +296,13 @@ export class IngestService {
       changes.set(conversation.id, change);
     }
     const now = new Date();
+    const table = this.rawTables().conversations;
     for (const [id, change] of changes) {
-      if (!Object.keys(change).length) continue;
-      await manager.getRepository(Conversation).update({ id }, { ...change, updatedAt: now });
+      const properties = Object.keys(change) as Array<keyof Conversation & string>;
+      if (!properties.length) continue;
+      properties.push('updatedAt');
+      const values = table.values({ ...change, updatedAt: now }, properties);
+      await manager.query(`UPDATE ${table.table} SET ${properties.map((p) => `${table.column(p)} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
     }
   }
 
@@ -400,6 +415,18 @@ function uniqueKeys(planned: Planned[]): Set<string> {
   const keys = new Set<string>();
   for (const { event } of planned) for (const part of event.parts) keys.add(part.dedupKey);
   return keys;
+}
+
+/** Multi-row INSERTs of whole entities; rows whose unique key exists already are skipped. */
+async function insertIgnoringDuplicates<T extends object>(manager: EntityManager, table: RawRows<T>, rows: T[]): Promise<void> {
+  const properties = table.properties;
+  for (const slice of chunks(rows, CHUNK)) {
+    await manager.query(table.insertManySql(properties, slice.length, true), slice.flatMap((row) => table.values(row, properties)));
+  }
+}
+
+function marks(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
 }
 
 function asError(error: unknown): Error {

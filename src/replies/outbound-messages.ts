@@ -4,7 +4,7 @@ import { In, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database } from '../database/database';
 import { Message } from '../relay/message.entity';
-import { RawRows } from './raw-rows';
+import { RawRows } from '../database/raw-rows';
 import { ReplyAnswer } from './reply-errors';
 
 export type ReplyKind = 'text' | 'attachment' | 'comment' | 'private_reply';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from '../relay/conversation.entity';
-import { RawRows } from './raw-rows';
+import { RawRows } from '../database/raw-rows';
 
 /**
  * The two reads of every reply, as raw statements: the integration by its reply token, and the

@@ -13,8 +13,15 @@ interface Accepted {
   events: number;
 }
 
-/** Events per ingest transaction: enough to share each statement's cost, few enough not to hold up webhook answers. */
-const MAX_EVENTS_PER_BATCH = 300;
+/**
+ * Events per ingest transaction. On SQLite a transaction runs without giving the event loop back, so
+ * while webhook POSTs keep arriving batches stay small (answers wait at most one of them), and grow
+ * once the POSTs stop, when sharing each statement's cost over more events is what counts.
+ */
+const EVENTS_PER_BATCH_WHILE_RECEIVING = 100;
+const EVENTS_PER_BATCH_WHEN_QUIET = 500;
+/** POSTs accepted this recently count as "receiving". */
+const RECEIVING_WINDOW_MS = 200;
 /** Parsed events kept in memory per process; beyond, POSTs wait in the table only (the burst is absorbed there). */
 const MAX_EVENTS_IN_MEMORY = 5_000;
 const BATCH_GATHER_MS = 5;
@@ -48,7 +55,9 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private working: Promise<void> | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   private recoveryTimer: NodeJS.Timeout | null = null;
+  private lastBatchStartedAt = 0;
   private lastBatchEndedAt = 0;
+  private lastAcceptedAt = 0;
   private stopped = false;
 
   constructor(
@@ -83,6 +92,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   /** Commits one verified POST to the inbox (resolves once it is durable) and queues it for processing. */
   async accept(body: Buffer, parsed: ParsedWebhook): Promise<void> {
     const events = Math.max(1, parsed.events.length);
+    this.lastAcceptedAt = Date.now();
     if (this.spilling || this.eventsInMemory + events > MAX_EVENTS_IN_MEMORY) {
       this.spilling = true;
       await this.inbox.append(body, null);
@@ -143,9 +153,27 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
       } else {
         return;
       }
-      // Webhook POSTs waiting for the event loop go before the next batch.
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.yieldToWebhooks();
     }
+  }
+
+  private get receiving(): boolean {
+    return Date.now() - this.lastAcceptedAt < RECEIVING_WINDOW_MS;
+  }
+
+  private get eventsPerBatch(): number {
+    return this.receiving ? EVENTS_PER_BATCH_WHILE_RECEIVING : EVENTS_PER_BATCH_WHEN_QUIET;
+  }
+
+  /**
+   * Webhook POSTs go first: between batches the event loop serves what has arrived, and while POSTs
+   * keep coming (a burst), the processor also pauses as long as its last batch took, so answering
+   * Facebook keeps at least half of the process. What waits is safe in the table.
+   */
+  private async yieldToWebhooks(): Promise<void> {
+    const lastBatchMs = Date.now() - this.lastBatchStartedAt;
+    if (this.receiving && lastBatchMs > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(lastBatchMs, 100)));
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 
   /**
@@ -155,15 +183,17 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
    */
   private async gather(): Promise<void> {
     const sinceLast = Date.now() - this.lastBatchEndedAt;
-    if (sinceLast < BATCH_GATHER_MS && this.eventsInMemory < MAX_EVENTS_PER_BATCH) {
+    if (sinceLast < BATCH_GATHER_MS && this.eventsInMemory < this.eventsPerBatch) {
       await new Promise((resolve) => setTimeout(resolve, BATCH_GATHER_MS - sinceLast));
     }
   }
 
   private async processFromMemory(): Promise<void> {
+    this.lastBatchStartedAt = Date.now();
+    const limit = this.eventsPerBatch;
     let events = 0;
     let take = 0;
-    while (take < this.backlog.length && (take === 0 || events + this.backlog[take].events <= MAX_EVENTS_PER_BATCH)) {
+    while (take < this.backlog.length && (take === 0 || events + this.backlog[take].events <= limit)) {
       events += this.backlog[take].events;
       take++;
     }
@@ -181,6 +211,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
 
   /** One batch of free rows from the table; answers how many rows it took. */
   private async processFromTable(): Promise<number> {
+    this.lastBatchStartedAt = Date.now();
     const now = new Date();
     const rows = await this.inbox.take(now, new Date(now.getTime() + TABLE_LEASE_MS), TABLE_BATCH_ROWS, this.tableEvenLeased);
     const items: Array<IngestItem & { attempts: number }> = [];
@@ -191,10 +222,15 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
         await this.failed(row.id, row.attempts, `The stored body cannot be read: ${(error as Error).message}`);
       }
     }
+    const limit = this.eventsPerBatch;
     for (let start = 0; start < items.length;) {
       let events = 0;
       let end = start;
-      while (end < items.length && (end === start || events + items[end].parsed.events.length <= MAX_EVENTS_PER_BATCH)) events += items[end++].parsed.events.length;
+      while (end < items.length && (end === start || events + items[end].parsed.events.length <= limit)) events += items[end++].parsed.events.length;
+      if (start > 0) {
+        await this.yieldToWebhooks();
+        this.lastBatchStartedAt = Date.now();
+      }
       await this.process(items.slice(start, end));
       start = end;
     }

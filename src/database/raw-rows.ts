@@ -2,8 +2,8 @@ import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
- * SQL text and values for one entity's table, for raw parameterised statements on the reply hot
- * path (TypeORM's query builder costs more than the statement itself there). Values go through the
+ * SQL text and values for one entity's table, for raw parameterised statements on hot paths (replies,
+ * ingest), where TypeORM's query builder costs more than the statement itself. Values go through the
  * driver's own conversions per column (dates, booleans, transformers), so rows written or read here
  * are the same as through a repository, on SQLite and on MySQL.
  */
@@ -32,6 +32,21 @@ export class RawRows<T extends ObjectLiteral> {
   /** `INSERT INTO t (a, b) VALUES (?, ?)` for these properties, in this order. */
   insertSql(properties: Array<keyof T & string>): string {
     return `INSERT INTO ${this.table} (${properties.map((p) => this.column(p)).join(', ')}) VALUES (${properties.map(() => '?').join(', ')})`;
+  }
+
+  /**
+   * One INSERT of `count` rows for these properties; with `ignoreDuplicates`, rows whose unique key
+   * exists already are skipped (`INSERT OR IGNORE` on SQLite, `INSERT IGNORE` on MySQL).
+   */
+  insertManySql(properties: Array<keyof T & string>, count: number, ignoreDuplicates = false): string {
+    const verb = !ignoreDuplicates ? 'INSERT' : this.dataSource.options.type === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    const row = `(${properties.map(() => '?').join(', ')})`;
+    return `${verb} INTO ${this.table} (${properties.map((p) => this.column(p)).join(', ')}) VALUES ${Array.from({ length: count }, () => row).join(', ')}`;
+  }
+
+  /** Every property of the entity, in column order (for inserting whole rows). */
+  get properties(): Array<keyof T & string> {
+    return this.columns.map((column) => column.propertyName as keyof T & string);
   }
 
   /** A property's value as the driver stores it. */
