@@ -11,6 +11,7 @@ export interface RunOptions extends BenchOptions {
   soakMinutes: number;
   drainMessages: number;
   scaleoutMessages: number;
+  scaleoutConcurrency: number[];
   out: string;
   concurrency: number;
 }

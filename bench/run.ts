@@ -29,6 +29,7 @@ const USAGE = `npm run bench -- [options]
   --soak <minutes>        memory soak at 500 events/s (default 10)
   --drain-messages <n>    backlog for the drain scenario (default 50000)
   --scaleout-messages <n> backlog per scale-out run (default 16000)
+  --scaleout-concurrency <list>  DELIVERY_CONCURRENCY of the scale-out workers, one pair of runs each (default 8,32)
   --concurrency <n>       connections of the closed-loop ingest (default 16; replies use half, 100-event POSTs a quarter)
   --pages <n>             Facebook pages / integrations (default 8)
   --customers <n>         customers per page (default 250)
@@ -56,7 +57,7 @@ function parseArgs(argv: string[]): RunOptions {
     if (value === undefined) throw new Error(`--${name} needs a value\n\n${USAGE}`);
     args.set(name, value);
   }
-  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'out'];
+  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'scaleout-concurrency', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'out'];
   for (const name of args.keys()) if (!known.includes(name)) throw new Error(`Unknown option --${name}\n\n${USAGE}`);
   const number = (name: string, fallback: number) => {
     const raw = args.get(name);
@@ -80,6 +81,11 @@ function parseArgs(argv: string[]): RunOptions {
     soakMinutes: number('soak', 10),
     drainMessages: Math.round(number('drain-messages', 50_000)),
     scaleoutMessages: Math.round(number('scaleout-messages', 16_000)),
+    scaleoutConcurrency: (args.get('scaleout-concurrency') ?? '8,32').split(',').map((c) => {
+      const value = Number(c);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`--scaleout-concurrency takes whole numbers separated by commas (got "${c}")`);
+      return value;
+    }),
     concurrency: Math.round(number('concurrency', 16)),
     pages: Math.round(number('pages', 8)),
     customersPerPage: Math.round(number('customers', 250)),

@@ -138,9 +138,9 @@ export class RelayUnderTest {
   }
 
   /** Starts a relay process; `all` on the embedded queue, `api`/`worker` with Redis. */
-  async start(role: 'all' | 'api' | 'worker'): Promise<Child> {
+  async start(role: 'all' | 'api' | 'worker', env: Record<string, string> = {}): Promise<Child> {
     const port = await freePort();
-    const child = await startRelay({ ...this.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ROLE: role }, { name: `${this.name}-${role}`, cpuProfDir: this.options.cpuProfDir });
+    const child = await startRelay({ ...this.env, ...env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ROLE: role }, { name: `${this.name}-${role}`, cpuProfDir: this.options.cpuProfDir });
     this.children.push(child);
     return child;
   }
@@ -149,6 +149,15 @@ export class RelayUnderTest {
   async storedInbound(): Promise<number> {
     const [row] = await this.dataSource.query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'");
     return Number(row.n);
+  }
+
+  /**
+   * Inbound message rows, and webhook POSTs still in the inbox (not yet turned into messages), in one
+   * statement: the processor moves POSTs from one to the other, so two statements could miss some.
+   */
+  async storedAndInbox(): Promise<{ stored: number; inboxRows: number }> {
+    const [row] = await this.dataSource.query("SELECT (SELECT COUNT(*) FROM messages WHERE direction = 'in') AS stored, (SELECT COUNT(*) FROM webhook_inbox) AS inbox");
+    return { stored: Number(row.stored), inboxRows: Number(row.inbox) };
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -6,7 +6,8 @@ import { round } from '../stats';
 /**
  * Ingest: closed-loop webhook POSTs (1 and 100 events each) against the bare signature-checking
  * server (the ceiling), then against a fresh relay (contact center up, deliveries running as in
- * production). Every event answered 200 must be a row in the database afterwards.
+ * production). Every event answered 200 must be in the webhook inbox or a message row at the end of the
+ * step, and a message row once the inbox has drained (the table shows how long that took).
  */
 export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
@@ -36,11 +37,20 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       const result = await runLoad({ label: `ingest ${eventsPerPost}/POST relay`, mode: 'closed', concurrency, durationMs, request: webhookSpec(ctx, relay.url, eventsPerPost) });
       const relayCpu = (cpuSeconds(child.pid) - cpu0) / (result.elapsedMs / 1000);
       assertAllOk(result);
-      await sleep(200);
-      const stored = (await relay.storedInbound()) - before;
-      measured = { ...loadFigures(result), relayCpu, stored, answered: result.events };
+      // Right after the step: every event answered 200 is a message row or inside a POST kept in the inbox.
+      const atEnd = await relay.storedAndInbox();
+      const kept = atEnd.stored - before + atEnd.inboxRows * eventsPerPost;
+      if (kept < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${kept} stored or in the inbox`);
+      const drainStarted = Date.now();
+      let stored = (await relay.storedInbound()) - before;
+      while (stored < result.events && Date.now() - drainStarted < 300_000) {
+        await sleep(250);
+        stored = (await relay.storedInbound()) - before;
+      }
+      const storedAfterS = (Date.now() - drainStarted) / 1000;
+      measured = { ...loadFigures(result), relayCpu, stored, answered: result.events, storedAfterS };
       if (stored < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${stored} rows stored`);
-      log(`  ingest ${eventsPerPost}/POST: ${result.events} events answered 200, ${stored} rows stored`);
+      log(`  ingest ${eventsPerPost}/POST: ${result.events} events answered 200, all kept at once; ${stored} message rows ${storedAfterS.toFixed(1)} s after the step`);
     } finally {
       await relay.close();
     }
@@ -48,10 +58,11 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     details[`${eventsPerPost}PerPost`] = { concurrency, baseline: base, relay: measured };
     const ratio = measured.requestsPerSecond / base.requestsPerSecond;
     if (eventsPerPost === 1) {
-      rows.push({ scenario: 'ingest', figure: '1 event/POST: POSTs/s (all stored)', value: round(measured.requestsPerSecond, 0), unit: 'POST/s', baseline: round(base.requestsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 40 % of bare', met: ratio >= 0.4 });
+      rows.push({ scenario: 'ingest', figure: '1 event/POST: POSTs/s (all kept before the 200)', value: round(measured.requestsPerSecond, 0), unit: 'POST/s', baseline: round(base.requestsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 40 % of bare', met: ratio >= 0.4 });
     } else {
-      rows.push({ scenario: 'ingest', figure: '100 events/POST: events/s (all stored)', value: round(measured.eventsPerSecond, 0), unit: 'events/s', baseline: round(base.eventsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 20,000 events/s', met: measured.eventsPerSecond >= 20_000 });
+      rows.push({ scenario: 'ingest', figure: '100 events/POST: events/s (all kept before the 200)', value: round(measured.eventsPerSecond, 0), unit: 'events/s', baseline: round(base.eventsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 20,000 events/s', met: measured.eventsPerSecond >= 20_000 });
     }
+    rows.push({ scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: all stored as messages, s after the step`, value: round(measured.storedAfterS, 1), unit: 's' });
     rows.push({ scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: answer p50 / p99`, value: `${measured.p50} / ${measured.p99}`, unit: 'ms', baseline: `${base.p50} / ${base.p99}`, target: 'p99 < 50 ms', met: measured.p99 < 50 });
   }
   return { rows, details };
