@@ -19,6 +19,7 @@ import { buildNotification, CustomerNames, standardWebhookHeaders } from './noti
 import { ProfileService } from './profile.service';
 import { RelayMetrics } from './relay-metrics';
 import { DeliverConversation, deliveryJobId } from './relay.jobs';
+import { WebhooksFirst } from './webhooks-first';
 
 interface Delivery {
   integration: DeliveryIntegration;
@@ -62,6 +63,7 @@ export class DeliveryService {
     private readonly profiles: ProfileService,
     private readonly settings: DeliverySettings,
     private readonly metrics: RelayMetrics,
+    private readonly webhooksFirst: WebhooksFirst,
   ) {
     this.store = new DeliveryStore(database);
   }
@@ -77,6 +79,7 @@ export class DeliveryService {
     }
     const delivery = this.deliveryTo(integration);
     for (let done = 0; ; done++) {
+      await this.webhooksFirst.turn();
       if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
         const now = new Date();
         const claimed = await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));

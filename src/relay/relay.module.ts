@@ -9,6 +9,7 @@ import { PageIntegrations } from './page-integrations';
 import { ProfileService } from './profile.service';
 import { RelayMetrics } from './relay-metrics';
 import { DeliverySweeper } from './sweeper';
+import { WebhooksFirst } from './webhooks-first';
 
 /**
  * Inbound relay: ingestion of webhook events, delivery to contact centers, retries, the sweeper,
@@ -18,7 +19,7 @@ import { DeliverySweeper } from './sweeper';
 @Global()
 @Module({
   controllers: [MessagesController],
-  providers: [DeliverySettings, RelayMetrics, PageIntegrations, IngestService, MediaService, ProfileService, DeliveryService, DeliverySweeper, MessageHistory],
-  exports: [DeliverySettings, RelayMetrics, PageIntegrations, IngestService, DeliveryService, DeliverySweeper, MessageHistory],
+  providers: [WebhooksFirst, DeliverySettings, RelayMetrics, PageIntegrations, IngestService, MediaService, ProfileService, DeliveryService, DeliverySweeper, MessageHistory],
+  exports: [WebhooksFirst, DeliverySettings, RelayMetrics, PageIntegrations, IngestService, DeliveryService, DeliverySweeper, MessageHistory],
 })
 export class RelayModule {}

@@ -5,6 +5,7 @@ import { Logger as PinoLogger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RelayMetrics } from '../relay/relay-metrics';
+import { WebhooksFirst } from '../relay/webhooks-first';
 import { classifyWebhook, WebhookFormatError } from './classify';
 import { InboxProcessor } from './inbox-processor';
 import { ParsedWebhook } from './inbound-event';
@@ -36,6 +37,7 @@ export class WebhookIntake {
     private readonly processor: InboxProcessor,
     private readonly relayMetrics: RelayMetrics,
     private readonly metrics: MetricsService,
+    private readonly webhooksFirst: WebhooksFirst,
   ) {}
 
   handles(req: IncomingMessage): boolean {
@@ -49,6 +51,8 @@ export class WebhookIntake {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    this.webhooksFirst.received();
+    res.on('close', () => this.webhooksFirst.answered());
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.httpDuration.observe({ method: 'POST', route: ROUTE, status: String(res.statusCode) }, seconds);
