@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { hashSecret } from '../common/crypto/secret-box';
 import { RelayHttpError } from '../common/errors/http-errors';
 import { Integration } from '../integrations/integration.entity';
-import { ReplyLookups } from './reply-lookups';
+import { IntegrationsRepository } from '../integrations/integrations.repository';
 
 export type ReplyRequest = Request & { integration?: Integration };
 
@@ -14,7 +14,7 @@ export type ReplyRequest = Request & { integration?: Integration };
  */
 @Injectable()
 export class ReplyTokenGuard implements CanActivate {
-  constructor(private readonly lookups: ReplyLookups) {}
+  constructor(private readonly integrations: IntegrationsRepository) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ReplyRequest>();
@@ -22,7 +22,7 @@ export class ReplyTokenGuard implements CanActivate {
     if (!token) {
       throw new RelayHttpError(401, 'missing_token', 'The reply token is missing: use the Reply URL the relay shows for the integration (it ends with ?token=...).');
     }
-    const integration = await this.lookups.integrationByReplyTokenHash(hashSecret(token));
+    const integration = await this.integrations.findByReplyTokenHash(hashSecret(token));
     if (!integration) {
       throw new RelayHttpError(401, 'invalid_token', 'The reply token is not valid: copy the Reply URL again from the integration in the relay.');
     }

@@ -6,6 +6,7 @@ import { Message } from '../../src/relay/message.entity';
 import { OutboundMessages } from '../../src/replies/outbound-messages';
 import { successAnswer, errorAnswer } from '../../src/replies/reply-errors';
 import { ReplyLookups } from '../../src/replies/reply-lookups';
+import { IntegrationsRepository } from '../../src/integrations/integrations.repository';
 import { backends } from '../support/backends';
 import { outboundRows, postReply, ReplyWorld, setUpPage, startReplyWorld } from './reply-harness';
 
@@ -21,7 +22,7 @@ describe.each(backends())('reply statements on %s', (backend) => {
     const setup = await setUpPage(world);
     const database = world.relay.get(Database);
     const lookups = world.relay.get(ReplyLookups);
-    const integration = await lookups.integrationByReplyTokenHash(hashSecret(setup.replyToken));
+    const integration = await world.relay.get(IntegrationsRepository).findByReplyTokenHash(hashSecret(setup.replyToken));
     expect(integration).toEqual({ ...(await database.repo(Integration).findOneByOrFail({ id: setup.integration.id })) });
     expect(integration!.enabled).toBe(true);
     expect(integration!.createdAt).toBeInstanceOf(Date);
@@ -29,7 +30,7 @@ describe.each(backends())('reply statements on %s', (backend) => {
     const conversation = await lookups.conversation(where);
     expect(conversation).toEqual({ ...(await database.repo(Conversation).findOneByOrFail({ id: setup.conversation.id })) });
     expect(conversation!.lastCustomerMessageAt!.getTime()).toBe(setup.conversation.lastCustomerMessageAt!.getTime());
-    expect(await lookups.integrationByReplyTokenHash(hashSecret('no-such-token'))).toBeNull();
+    expect(await world.relay.get(IntegrationsRepository).findByReplyTokenHash(hashSecret('no-such-token'))).toBeNull();
     expect(await lookups.conversation({ ...where, customerId: 'nobody' })).toBeNull();
   });
 
