@@ -9,6 +9,8 @@ import { round } from '../stats';
  * production). Every event answered 200 must be in the webhook inbox or a message row at the end of the
  * step, and a message row once the inbox has drained (the table shows how long that took).
  */
+const STORE_WAIT_MS = 180_000;
+
 export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
@@ -41,16 +43,19 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       const atEnd = await relay.storedAndInbox();
       const kept = atEnd.stored - before + atEnd.inboxRows * eventsPerPost;
       if (kept < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${kept} stored or in the inbox`);
+      // Then until every event is a message row (at most 3 minutes; what is left must still be in the inbox).
       const drainStarted = Date.now();
-      let stored = (await relay.storedInbound()) - before;
-      while (stored < result.events && Date.now() - drainStarted < 300_000) {
+      let stored = atEnd.stored - before;
+      while (stored < result.events && Date.now() - drainStarted < STORE_WAIT_MS) {
         await sleep(250);
         stored = (await relay.storedInbound()) - before;
       }
       const storedAfterS = (Date.now() - drainStarted) / 1000;
-      measured = { ...loadFigures(result), relayCpu, stored, answered: result.events, storedAfterS };
-      if (stored < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${stored} rows stored`);
-      log(`  ingest ${eventsPerPost}/POST: ${result.events} events answered 200, all kept at once; ${stored} message rows ${storedAfterS.toFixed(1)} s after the step`);
+      const left = await relay.storedAndInbox();
+      if (left.stored - before + left.inboxRows * eventsPerPost < result.events) throw new Error(`ingest ${eventsPerPost}/POST: events answered 200 are neither stored nor in the inbox`);
+      const storedAll = stored >= result.events;
+      measured = { ...loadFigures(result), relayCpu, stored, answered: result.events, storedAfterS, storedAll };
+      log(`  ingest ${eventsPerPost}/POST: ${result.events} events answered 200, all kept at once; ${stored} message rows ${storedAfterS.toFixed(1)} s after the step${storedAll ? '' : ' (the rest still in the inbox)'}`);
     } finally {
       await relay.close();
     }
@@ -62,7 +67,10 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     } else {
       rows.push({ scenario: 'ingest', figure: '100 events/POST: events/s (all kept before the 200)', value: round(measured.eventsPerSecond, 0), unit: 'events/s', baseline: round(base.eventsPerSecond, 0), ratio: round(ratio, 3), target: '≥ 20,000 events/s', met: measured.eventsPerSecond >= 20_000 });
     }
-    rows.push({ scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: all stored as messages, s after the step`, value: round(measured.storedAfterS, 1), unit: 's' });
+    rows.push({
+      scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: all stored as messages, s after the step`, unit: 's',
+      value: measured.storedAll ? round(measured.storedAfterS, 1) : `> ${STORE_WAIT_MS / 1000} (${Math.round((100 * measured.stored) / measured.answered)} % stored by then)`,
+    });
     rows.push({ scenario: 'ingest', figure: `${eventsPerPost} event${eventsPerPost > 1 ? 's' : ''}/POST: answer p50 / p99`, value: `${measured.p50} / ${measured.p99}`, unit: 'ms', baseline: `${base.p50} / ${base.p99}`, target: 'p99 < 50 ms', met: measured.p99 < 50 });
   }
   return { rows, details };

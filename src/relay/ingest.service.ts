@@ -297,12 +297,38 @@ export class IngestService {
     }
     const now = new Date();
     const table = this.rawTables().conversations;
+    if (this.database.isMysql && changes.size > 1) return this.upsertConversations(manager, changes, conversations, now);
     for (const [id, change] of changes) {
       const properties = Object.keys(change) as Array<keyof Conversation & string>;
       if (!properties.length) continue;
       properties.push('updatedAt');
       const values = table.values({ ...change, updatedAt: now }, properties);
       await manager.query(`UPDATE ${table.table} SET ${properties.map((p) => `${table.column(p)} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
+    }
+  }
+
+  /**
+   * MySQL: the window updates of a batch as multi-row `INSERT … ON DUPLICATE KEY UPDATE` on rows that
+   * exist (one round trip per 200 conversations instead of one each). Each row is named by its primary
+   * key, so only those rows are locked, and in id order, the same order in every transaction. (An
+   * `UPDATE … CASE … WHERE id IN (…)` made concurrent batches deadlock: InnoDB locked far more rows.)
+   */
+  private async upsertConversations(manager: EntityManager, changes: Map<string, Partial<Conversation>>, conversations: Map<string, Conversation>, now: Date) {
+    const table = this.rawTables().conversations;
+    const byId = new Map([...conversations.values()].map((c) => [c.id, c]));
+    const rows = [...changes.entries()]
+      .filter(([, change]) => Object.keys(change).length)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, change]) => ({ ...byId.get(id)!, ...change, updatedAt: now }));
+    const properties: Array<keyof Conversation & string> = [
+      'id', 'tenantId', 'integrationId', 'channel', 'customerId', 'threadId', 'customerName', 'lastCustomerMessageAt', 'lastCustomerCommentId', 'createdAt', 'updatedAt',
+    ];
+    const updated = (['customerName', 'lastCustomerMessageAt', 'lastCustomerCommentId', 'updatedAt'] as const).map((p) => table.column(p));
+    for (const slice of chunks(rows, CHUNK)) {
+      await manager.query(
+        `${table.insertManySql(properties, slice.length)} ON DUPLICATE KEY UPDATE ${updated.map((column) => `${column} = VALUES(${column})`).join(', ')}`,
+        slice.flatMap((row) => table.values(row, properties)),
+      );
     }
   }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../src/database/database';
+import { Conversation } from '../../src/relay/conversation.entity';
 import { InboxProcessor } from '../../src/webhooks/inbox-processor';
 import { WebhookInbox } from '../../src/webhooks/webhook-inbox';
 import { backends } from '../support/backends';
@@ -91,6 +92,12 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
       byCustomer.set(body.from, [...(byCustomer.get(body.from) ?? []), Number(body.body.slice(1))]);
     }
     for (const sequence of byCustomer.values()) expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+    // Each conversation's 24-hour window starts at its customer's newest message (batched updates on MySQL).
+    const newest = new Map<string, number>();
+    for (const row of rows) newest.set(row.conversationId!, Math.max(newest.get(row.conversationId!) ?? 0, row.occurredAt));
+    const windows = await database().repo(Conversation).findBy({ integrationId: t.integration.id });
+    expect(windows).toHaveLength(20);
+    for (const conversation of windows) expect(conversation.lastCustomerMessageAt?.getTime()).toBe(newest.get(conversation.id));
   }, 120_000);
 
   it('does not store or keep webhooks it refuses, nor ones with nothing the relay handles', async () => {
