@@ -57,14 +57,6 @@ export class Database implements OnApplicationShutdown {
     return this.isMysql ? date : date.toISOString().replace('T', ' ').slice(0, 23);
   }
 
-  /** A timestamp read by a raw statement: mysql2 answers Dates, SQLite the UTC text TypeORM wrote. */
-  static readTime(value: unknown): Date | null {
-    if (value === null || value === undefined) return null;
-    if (value instanceof Date) return value;
-    const text = String(value);
-    return new Date(text.length >= 19 && text[10] === ' ' ? `${text.slice(0, 10)}T${text.slice(11)}Z` : text);
-  }
-
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

@@ -1,4 +1,5 @@
 import { Database } from '../database/database';
+import { RawRows } from '../database/raw-rows';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from './conversation.entity';
 import { AttemptOutcome } from './delivery-attempt.entity';
@@ -29,10 +30,12 @@ const FREE_AND_DUE = '(locked_until IS NULL OR locked_until < ?) AND (next_attem
 /**
  * The delivery hot path's statements as parameterised SQL (the query builder cost about a quarter
  * of the relay's CPU), for SQLite and MySQL alike. Column names are the migrations' snake_case ones.
- * Dates go through Database.time/readTime, so comparisons with rows TypeORM wrote stay correct.
+ * Dates go in through Database.time and rows come back through RawRows (TypeORM's own conversions), so
+ * they compare and read exactly as rows written through repositories.
  */
 export class DeliveryStore {
   private readonly mysql: boolean;
+  private rawTables?: { conversations: RawRows<Conversation>; messages: RawRows<Message> };
 
   constructor(private readonly database: Database) {
     this.mysql = database.isMysql;
@@ -55,7 +58,7 @@ export class DeliveryStore {
     if (!rows.length) return null;
     const row = rows[0];
     return {
-      conversation: conversationFromRow(row),
+      conversation: this.tables().conversations.read(row),
       integration: {
         id: row.integration_id as string,
         enabled: Boolean(Number(row.i_enabled)),
@@ -73,7 +76,7 @@ export class DeliveryStore {
       `SELECT * FROM messages WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' ${HEAD_ORDER}`,
       [conversationId],
     );
-    return rows.length ? messageFromRow(rows[0]) : null;
+    return rows.length ? this.tables().messages.read(rows[0]) : null;
   }
 
   /**
@@ -99,7 +102,7 @@ export class DeliveryStore {
       `UPDATE messages SET locked_until = ? WHERE id = (${HEAD_OF_CONVERSATION}) AND status = 'queued' AND ${FREE_AND_DUE} RETURNING *`,
       [this.date(leaseUntil), conversationId, at, at],
     );
-    return rows.length ? messageFromRow(rows[0]) : null;
+    return rows.length ? this.tables().messages.read(rows[0]) : null;
   }
 
   async insertAttempt(attempt: AttemptRow): Promise<void> {
@@ -133,6 +136,12 @@ export class DeliveryStore {
     );
   }
 
+  /** Built on first use: the entity metadata exists once the data source is initialized. */
+  private tables(): { conversations: RawRows<Conversation>; messages: RawRows<Message> } {
+    this.rawTables ??= { conversations: new RawRows(this.database.dataSource, Conversation), messages: new RawRows(this.database.dataSource, Message) };
+    return this.rawTables;
+  }
+
   private date(value: Date): Date | string {
     return this.database.time(value);
   }
@@ -145,54 +154,3 @@ export class DeliveryStore {
     return (await this.database.run(sql, parameters)).affected;
   }
 }
-
-function conversationFromRow(row: Row): Conversation {
-  return {
-    id: row.id as string,
-    tenantId: row.tenant_id as string,
-    integrationId: row.integration_id as string,
-    channel: row.channel as Conversation['channel'],
-    customerId: row.customer_id as string,
-    threadId: row.thread_id as string,
-    customerName: row.customer_name as string | null,
-    firstName: row.first_name as string | null,
-    lastName: row.last_name as string | null,
-    lastCustomerMessageAt: dateOrNull(row.last_customer_message_at),
-    lastCustomerCommentId: row.last_customer_comment_id as string | null,
-    createdAt: dateOrNull(row.created_at)!,
-    updatedAt: dateOrNull(row.updated_at)!,
-    profileCheckedAt: dateOrNull(row.profile_checked_at),
-    afterHoursSentAt: dateOrNull(row.after_hours_sent_at),
-  };
-}
-
-function messageFromRow(row: Row): Message {
-  return {
-    id: row.id as string,
-    tenantId: row.tenant_id as string,
-    integrationId: row.integration_id as string,
-    conversationId: row.conversation_id as string | null,
-    direction: row.direction as Message['direction'],
-    kind: row.kind as string,
-    event: row.event as string,
-    text: row.text as string | null,
-    payload: row.payload as string | null,
-    status: row.status as Message['status'],
-    attempts: Number(row.attempts),
-    lastError: row.last_error as string | null,
-    nextAttemptAt: dateOrNull(row.next_attempt_at),
-    dedupKey: row.dedup_key as string | null,
-    externalId: row.external_id as string | null,
-    remoteId: row.remote_id as string | null,
-    blobId: row.blob_id as string | null,
-    occurredAt: Number(row.occurred_at),
-    part: Number(row.part),
-    createdAt: dateOrNull(row.created_at)!,
-    updatedAt: dateOrNull(row.updated_at)!,
-    deliveredAt: dateOrNull(row.delivered_at),
-    lockedUntil: dateOrNull(row.locked_until),
-    ccAttachmentId: row.cc_attachment_id as string | null,
-  };
-}
-
-const dateOrNull = Database.readTime;

@@ -31,6 +31,7 @@ const TABLE_BATCH_ROWS = 100;
 const TABLE_LEASE_MS = 5 * 60_000;
 const RECOVERY_INTERVAL_MS = 30_000;
 const SHUTDOWN_DRAIN_MS = 10_000;
+const BOOT_PASS_MS = 10_000;
 
 /**
  * Turns webhook-inbox rows into messages, off the webhook's answer path.
@@ -38,8 +39,9 @@ const SHUTDOWN_DRAIN_MS = 10_000;
  * The process that received a POST keeps its parsed events in memory and works through them in
  * batches right after the commit. When more than MAX_EVENTS_IN_MEMORY wait, new POSTs are only
  * written to the table ("spilled"), and stay there until the ones before them are done: the table
- * is read oldest first, so the order of arrival holds. Rows whose process died, rows that failed,
- * and rows of other processes' bursts are found in the table by the same reader, every 30 s and at boot.
+ * is read oldest first, so the order of arrival holds. Rows that failed, rows of other processes'
+ * bursts and rows whose process died are found in the table by the same reader every 30 s; at boot,
+ * before the first webhook is answered, a process stores every row received before it started.
  *
  * A row is deleted in the transaction that stores its messages, and message keys are unique, so a row
  * processed twice (a lease that ran out mid-work) stores nothing twice.
@@ -51,7 +53,6 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private eventsInMemory = 0;
   private spilling = false;
   private tableMayHaveWork = false;
-  private tableEvenLeased = false;
   private working: Promise<void> | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   private recoveryTimer: NodeJS.Timeout | null = null;
@@ -76,9 +77,19 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
-  onApplicationBootstrap(): void {
-    // Embedded SQLite has one process: every row at boot is left over from the last run, leased or not.
-    this.tableEvenLeased = this.config.database.kind === 'sqlite';
+  /**
+   * Before this process answers its first webhook: the rows received before it started, leased or not
+   * (a process that died leaves its accepted POSTs leased to it), so they are stored before anything
+   * newer of the same conversations. A very long backlog goes on in the background after 10 s.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const startedAt = new Date();
+    const deadline = Date.now() + BOOT_PASS_MS;
+    try {
+      while (Date.now() < deadline && (await this.processFromTable(startedAt)) > 0);
+    } catch (error) {
+      this.logger.warn(`Could not read the webhook inbox at boot (next try in ${RECOVERY_INTERVAL_MS / 1000} s): ${(error as Error).message}`);
+    }
     this.readTableSoon(0);
   }
 
@@ -147,7 +158,6 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
         });
         if (!taken) {
           this.tableMayHaveWork = false;
-          this.tableEvenLeased = false;
           if (!this.backlog.length) this.spilling = false;
         }
       } else {
@@ -209,11 +219,11 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** One batch of free rows from the table; answers how many rows it took. */
-  private async processFromTable(): Promise<number> {
+  /** One batch of free rows from the table (at boot, of rows received before it); answers how many rows it took. */
+  private async processFromTable(evenLeasedBefore?: Date): Promise<number> {
     this.lastBatchStartedAt = Date.now();
     const now = new Date();
-    const rows = await this.inbox.take(now, new Date(now.getTime() + TABLE_LEASE_MS), TABLE_BATCH_ROWS, this.tableEvenLeased);
+    const rows = await this.inbox.take(now, new Date(now.getTime() + TABLE_LEASE_MS), TABLE_BATCH_ROWS, evenLeasedBefore);
     const items: Array<IngestItem & { attempts: number }> = [];
     for (const row of rows) {
       try {

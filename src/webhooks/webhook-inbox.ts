@@ -59,15 +59,18 @@ export class WebhookInbox {
   }
 
   /**
-   * Takes up to `limit` free rows, oldest first, leasing them until `leaseUntil`; with `evenLeased`,
-   * leased ones too (embedded SQLite at boot: the process that leased them is gone). When another
-   * process took some of the same rows first, only the ones this call leased are answered.
+   * Takes up to `limit` free rows, oldest first, leasing them until `leaseUntil`. With `evenLeasedBefore`
+   * (a process starting up), also rows received before that time whatever their lease: POSTs a process
+   * that died had accepted, to be stored before anything this process receives. A row that another
+   * process still holds may be stored twice then, which stores nothing twice.
+   * When another process took some of the same rows first, only the ones this call leased are answered.
    */
-  async take(now: Date, leaseUntil: Date, limit: number, evenLeased = false): Promise<InboxRow[]> {
-    const free = evenLeased ? '' : 'WHERE retry_at IS NULL OR retry_at <= ?';
+  async take(now: Date, leaseUntil: Date, limit: number, evenLeasedBefore?: Date): Promise<InboxRow[]> {
+    const boot = evenLeasedBefore !== undefined;
     const rows: Array<{ id: string; body: Buffer | Uint8Array; attempts: number | string }> = await this.database.dataSource.query(
-      `SELECT id, body, attempts FROM webhook_inbox ${free} ORDER BY received_at, id LIMIT ?`,
-      evenLeased ? [limit] : [this.database.time(now), limit],
+      // At boot a row waiting for its retry after a failure still waits (its lease is not a dead process's).
+      `SELECT id, body, attempts FROM webhook_inbox WHERE ${boot ? 'received_at < ? AND (last_error IS NULL OR retry_at <= ?)' : 'retry_at IS NULL OR retry_at <= ?'} ORDER BY received_at, id LIMIT ?`,
+      boot ? [this.database.time(evenLeasedBefore), this.database.time(now), limit] : [this.database.time(now), limit],
     );
     if (!rows.length) return [];
     const ids = rows.map((row) => row.id);
@@ -75,8 +78,8 @@ export class WebhookInbox {
     const lease = this.database.time(new Date(leaseUntil.getTime() + Math.floor(Math.random() * 1000)));
     const placeholders = ids.map(() => '?').join(', ');
     const taken = await this.database.statement(
-      `UPDATE webhook_inbox SET attempts = attempts + 1, retry_at = ? WHERE id IN (${placeholders})${evenLeased ? '' : ' AND (retry_at IS NULL OR retry_at <= ?)'}`,
-      evenLeased ? [lease, ...ids] : [lease, ...ids, this.database.time(now)],
+      `UPDATE webhook_inbox SET attempts = attempts + 1, retry_at = ? WHERE id IN (${placeholders})${boot ? '' : ' AND (retry_at IS NULL OR retry_at <= ?)'}`,
+      boot ? [lease, ...ids] : [lease, ...ids, this.database.time(now)],
     );
     let ours = rows;
     if (taken < rows.length) {
