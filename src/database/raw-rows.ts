@@ -31,7 +31,7 @@ export class RawRows<T extends ObjectLiteral> {
 
   /** `INSERT INTO t (a, b) VALUES (?, ?)` for these properties, in this order. */
   insertSql(properties: Array<keyof T & string>): string {
-    return `INSERT INTO ${this.table} (${properties.map((p) => this.column(p)).join(', ')}) VALUES (${properties.map(() => '?').join(', ')})`;
+    return this.insertManySql(properties, 1);
   }
 
   /**

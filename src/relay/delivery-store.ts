@@ -34,16 +34,13 @@ const FREE_AND_DUE = '(locked_until IS NULL OR locked_until < ?) AND (next_attem
  * they compare and read exactly as rows written through repositories.
  */
 export class DeliveryStore {
-  private readonly mysql: boolean;
   private rawTables?: { conversations: RawRows<Conversation>; messages: RawRows<Message> };
 
-  constructor(private readonly database: Database) {
-    this.mysql = database.isMysql;
-  }
+  constructor(private readonly database: Database) {}
 
   /** SQLite (3.35+) answers UPDATE … RETURNING, so the head is found and leased in one statement. */
   get claimsHeadInOneStatement(): boolean {
-    return !this.mysql;
+    return !this.database.isMysql;
   }
 
   /** The conversation and its integration's delivery columns, in one statement. */

@@ -77,12 +77,6 @@ export class IngestService {
     private readonly metrics: RelayMetrics,
   ) {}
 
-  async ingest(parsed: ParsedWebhook): Promise<IngestResult> {
-    const [outcome] = await this.ingestBatch([{ parsed }]);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.result;
-  }
-
   /**
    * Several POSTs in one transaction (the statements become multi-row). If that transaction fails,
    * each POST is stored alone, so one bad POST cannot fail the others; its outcome says why.

@@ -14,7 +14,6 @@ import { verifyHubSignature } from './signature';
 export const WEBHOOK_PATH = '/webhooks/facebook';
 /** Largest webhook body accepted; a full Facebook batch of 1000 entries fits well inside. */
 export const WEBHOOK_BODY_LIMIT = 8 * 1024 * 1024;
-const ROUTE = WEBHOOK_PATH;
 
 class Refusal extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -55,7 +54,7 @@ export class WebhookIntake {
     res.on('close', () => this.webhooksFirst.answered());
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.httpDuration.observe({ method: 'POST', route: ROUTE, status: String(res.statusCode) }, seconds);
+      this.metrics.httpDuration.observe({ method: 'POST', route: WEBHOOK_PATH, status: String(res.statusCode) }, seconds);
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       if (logger.isLevelEnabled(level)) {
         logger[level]({ req: { id: requestId, method: 'POST', url: WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress }, res: { statusCode: res.statusCode }, responseTime: Math.round(seconds * 1000) }, 'request completed');
