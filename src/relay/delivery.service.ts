@@ -11,7 +11,7 @@ import { JobContext, JobHandler } from '../queue/job';
 import { JobQueue } from '../queue/job-queue';
 import { Conversation } from './conversation.entity';
 import { AttemptResult, classifyAnswer, classifyNoAnswer } from './delivery-failure';
-import { DeliveryIntegration, DeliveryStore } from './delivery-store';
+import { AttemptRow, DeliveryIntegration, DeliveryStore } from './delivery-store';
 import { DeliverySettings } from './delivery.settings';
 import { MediaService, MediaTemporarilyUnavailable } from './media.service';
 import { Message } from './message.entity';
@@ -78,18 +78,22 @@ export class DeliveryService {
       return;
     }
     const delivery = this.deliveryTo(integration);
+    // SQLite leases the next head in the transaction that records an attempt: undefined when not tried.
+    let leasedWithRecord: Message | null | undefined;
     for (let done = 0; ; done++) {
       await this.webhooksFirst.turn();
       if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
         const now = new Date();
-        const claimed = await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+        const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
         if (claimed) {
-          const result = await this.attempt(claimed, conversation, delivery);
+          const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
           if (result.kind === 'retry') return;
+          leasedWithRecord = next;
           continue;
         }
         // No head, or it waits for a retry, or another worker holds it: the head says which.
       }
+      leasedWithRecord = undefined;
       const head = await this.store.head(conversation.id);
       if (!head) return;
       const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
@@ -104,7 +108,7 @@ export class DeliveryService {
       const now = new Date();
       // Another worker holds the head and carries on from it.
       if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return;
-      const result = await this.attempt(head, conversation, delivery);
+      const { result } = await this.attempt(head, conversation, delivery, false);
       if (result.kind === 'retry') return;
     }
   }
@@ -150,7 +154,8 @@ export class DeliveryService {
     return { ...message, status: 'queued', attempts: 0, lastError: message.lastError };
   }
 
-  private async attempt(message: Message, conversation: Conversation, delivery: Delivery): Promise<AttemptResult> {
+  /** Sends the message and records the outcome; with `leaseNext` (SQLite), `next` is the conversation's next head, leased in the same commit. */
+  private async attempt(message: Message, conversation: Conversation, delivery: Delivery, leaseNext: boolean): Promise<{ result: AttemptResult; next?: Message | null }> {
     const startedAt = new Date();
     let result: AttemptResult;
     try {
@@ -163,8 +168,8 @@ export class DeliveryService {
         result = { kind: 'retry', httpStatus: null, reason: 'The relay hit an internal error while delivering; it will try again' };
       }
     }
-    await this.record(message, startedAt, result);
-    return result;
+    const next = await this.record(message, startedAt, result, leaseNext);
+    return { result, next };
   }
 
   private async send(message: Message, conversation: Conversation, delivery: Delivery): Promise<AttemptResult> {
@@ -232,38 +237,42 @@ export class DeliveryService {
     }
   }
 
-  /** The attempt row, then the message's new state; a retry schedules the job that picks the conversation up again. */
-  private async record(message: Message, startedAt: Date, result: AttemptResult): Promise<void> {
+  /** The attempt row and the message's new state; a retry schedules the job that picks the conversation up again. */
+  private async record(message: Message, startedAt: Date, result: AttemptResult, leaseNext: boolean): Promise<Message | null | undefined> {
     const now = new Date();
     const attempts = message.attempts + 1;
     const exhausted = result.kind === 'retry' && attempts >= this.settings.maxAttempts;
     const outcome = result.kind === 'delivered' ? 'delivered' : result.kind === 'final' || exhausted ? 'failed' : 'retry';
     this.metrics.deliveries.inc({ outcome });
     const error = result.kind === 'delivered' ? null : exhausted ? `Gave up after ${attempts} attempts over ${hoursSince(message.createdAt)}: ${result.reason}` : result.reason;
-    await this.store.insertAttempt({
+    const attempt: AttemptRow = {
       id: newId(), tenantId: message.tenantId, integrationId: message.integrationId, messageId: message.id, attempt: attempts,
       startedAt, durationMs: now.getTime() - startedAt.getTime(), httpStatus: result.httpStatus, outcome, error,
-    });
+    };
+    const claimNext = leaseNext && outcome !== 'retry' && message.conversationId && this.store.claimsHeadInOneStatement
+      ? { conversationId: message.conversationId, now, leaseUntil: new Date(now.getTime() + this.settings.leaseMs) }
+      : undefined;
     if (result.kind === 'delivered') {
-      await this.store.markDelivered(message.id, attempts, now, result.remoteId, message.text);
+      const next = await this.store.record(attempt, { status: 'delivered', at: now, remoteId: result.remoteId, text: message.text }, claimNext);
       this.touchIntegration(message.integrationId, now);
-      return;
+      return claimNext ? next : undefined;
     }
     if (outcome === 'failed') {
       this.logger.warn(`Message ${message.id} failed: ${error}`);
-      await this.store.markFailed(message.id, attempts, now, error);
-      return;
+      const next = await this.store.record(attempt, { status: 'failed', at: now, error }, claimNext);
+      return claimNext ? next : undefined;
     }
     const retry = result as Extract<AttemptResult, { kind: 'retry' }>;
     const delay = retry.retryAfterMs !== undefined
       ? Math.min(Math.max(retry.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)
       : this.settings.retryDelay(attempts);
-    await this.store.scheduleRetry(message.id, attempts, now, error, new Date(now.getTime() + delay));
+    await this.store.record(attempt, { status: 'retry', at: now, error, nextAttemptAt: new Date(now.getTime() + delay) });
     if (message.conversationId) {
       await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
         jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: delay,
       }).catch((enqueueError: Error) => this.logger.warn(`Retry of ${message.id} not enqueued (the sweeper will): ${enqueueError.message}`));
     }
+    return undefined;
   }
 
   private touchIntegration(integrationId: string, now: Date): void {
