@@ -1,10 +1,25 @@
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
 import { createApp } from './app';
 import { createRootLogger } from './common/logging/logger';
 import { ConfigError, loadConfig } from './config/app-config';
 import { demoEnvironment, demoInstructions, startDemoSandboxes, wantsDemo } from './demo/demo-sandboxes';
 
+/**
+ * V8 lets the old generation grow to several times what survives a collection before it collects
+ * again (the factor is dynamic, up to 4×), so at a steady 500 events/s the RSS swung between about
+ * 180 and 300 MB. Growing it by 30 % at most keeps it flat at about 180 MB, at no throughput cost
+ * measured (docs/performance.md). A `--heap-growing-percent` given to node takes precedence.
+ */
+const HEAP_GROWING_PERCENT = 30;
+
+function limitHeapGrowth(): void {
+  if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent') || arg.startsWith('--heap_growing_percent'))) return;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const demo = wantsDemo(process.env);
   let config;
   try {
