@@ -249,7 +249,8 @@ export class DeliveryService {
       id: newId(), tenantId: message.tenantId, integrationId: message.integrationId, messageId: message.id, attempt: attempts,
       startedAt, durationMs: now.getTime() - startedAt.getTime(), httpStatus: result.httpStatus, outcome, error,
     };
-    const claimNext = leaseNext && outcome !== 'retry' && message.conversationId && this.store.claimsHeadInOneStatement
+    // Only when the job goes on to the next message: not after a retry, nor after the last retry gave up.
+    const claimNext = leaseNext && result.kind !== 'retry' && message.conversationId && this.store.claimsHeadInOneStatement
       ? { conversationId: message.conversationId, now, leaseUntil: new Date(now.getTime() + this.settings.leaseMs) }
       : undefined;
     if (result.kind === 'delivered') {

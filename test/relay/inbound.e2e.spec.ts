@@ -1,6 +1,7 @@
 import { Database } from '../../src/database/database';
 import { newId } from '../../src/common/ids';
 import { DeliveryAttempt } from '../../src/relay/delivery-attempt.entity';
+import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { Message } from '../../src/relay/message.entity';
 import { Integration } from '../../src/integrations/integration.entity';
 import { Conversation } from '../../src/relay/conversation.entity';
@@ -251,6 +252,28 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
     const [row] = await settledMessages(h.relay, t.integration.id);
     expect(row).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('goes on with the conversation\'s next message once the last retry of one gives up, without leaving it leased', async () => {
+    const t = await newTenant(h);
+    const settings = h.relay.get(DeliverySettings);
+    const leaseMs = settings.leaseMs;
+    settings.leaseMs = 30_000; // a lease left behind would hold the next message back this long
+    try {
+      await h.cc.control.setFailures({ errors: { status: 503, count: settings.maxAttempts } });
+      await post(page(messaging(t.pageId, [textEvent(t.pageId, '89', 'given up', {}, 1_700_000_000_001), textEvent(t.pageId, '89', 'after it', {}, 1_700_000_000_002)])));
+      const [first] = await waitFor('the first message given up', async () => {
+        const all = await messagesOf(h.relay, t.integration.id);
+        return all[0]?.status === 'failed' && all;
+      }, 15_000);
+      expect(first.lastError).toMatch(/^Gave up after 6 attempts/);
+      const notes = await waitNotified(t.accountId, 1, 10_000);
+      expect(notes.map((n) => (n.body as any).body)).toEqual(['after it']);
+      const rows = await settledMessages(h.relay, t.integration.id);
+      expect(rows[1].deliveredAt!.getTime() - first.updatedAt.getTime()).toBeLessThan(10_000);
+    } finally {
+      settings.leaseMs = leaseMs;
+    }
   });
 
   it('marks a message failed on a permanent 404 with the reason in words, without holding up the rest', async () => {
