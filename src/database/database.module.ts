@@ -4,8 +4,9 @@ import { AppConfig } from '../config/app-config';
 import { createDataSource } from './data-source';
 import { Database } from './database';
 import { runMigrations } from './migrate';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 
-/** Connects, brings the schema up to date, and offers Database (and the DataSource) to every module. */
+/** Connects, brings the schema up to date, and offers Database (and the DataSource) to every module; on SQLite, checkpoints run on a thread of their own. */
 @Global()
 @Module({
   providers: [
@@ -20,6 +21,7 @@ import { runMigrations } from './migrate';
       },
     },
     Database,
+    SqliteCheckpointer,
   ],
   exports: [DataSource, Database],
 })
