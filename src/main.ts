@@ -8,8 +8,9 @@ import { demoEnvironment, demoInstructions, startDemoSandboxes, wantsDemo } from
 /**
  * V8 lets the old generation grow to several times what survives a collection before it collects
  * again (the factor is dynamic, up to 4×), so at a steady 500 events/s the RSS swung between about
- * 180 and 300 MB. Growing it by 30 % at most keeps it flat at about 180 MB, at no throughput cost
- * measured (docs/performance.md). A `--heap-growing-percent` given to node takes precedence.
+ * 180 and 300 MB. Growing it by 30 % at most keeps it flat at about 180 MB; it costs about 12 % of the
+ * throughput of 100-event webhook bursts (more frequent full collections; docs/performance.md). A
+ * `--heap-growing-percent` given to node takes precedence (`=0` is V8's own dynamic factor).
  */
 const HEAP_GROWING_PERCENT = 30;
 
