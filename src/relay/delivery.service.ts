@@ -11,7 +11,7 @@ import { JobContext, JobHandler } from '../queue/job';
 import { JobQueue } from '../queue/job-queue';
 import { Conversation } from './conversation.entity';
 import { AttemptResult, classifyAnswer, classifyNoAnswer } from './delivery-failure';
-import { AttemptRow, DeliveryIntegration, DeliveryStore } from './delivery-store';
+import { AttemptRow, DeliveryIntegration, DeliveryStore, NewState } from './delivery-store';
 import { DeliverySettings } from './delivery.settings';
 import { MediaService, MediaTemporarilyUnavailable } from './media.service';
 import { Message } from './message.entity';
@@ -253,27 +253,21 @@ export class DeliveryService {
     const claimNext = leaseNext && result.kind !== 'retry' && message.conversationId && this.store.claimsHeadInOneStatement
       ? { conversationId: message.conversationId, now, leaseUntil: new Date(now.getTime() + this.settings.leaseMs) }
       : undefined;
-    if (result.kind === 'delivered') {
-      const next = await this.store.record(attempt, { status: 'delivered', at: now, remoteId: result.remoteId, text: message.text }, claimNext);
-      this.touchIntegration(message.integrationId, now);
-      return claimNext ? next : undefined;
-    }
-    if (outcome === 'failed') {
-      this.logger.warn(`Message ${message.id} failed: ${error}`);
-      const next = await this.store.record(attempt, { status: 'failed', at: now, error }, claimNext);
-      return claimNext ? next : undefined;
-    }
-    const retry = result as Extract<AttemptResult, { kind: 'retry' }>;
-    const delay = retry.retryAfterMs !== undefined
-      ? Math.min(Math.max(retry.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)
+    const retryDelay = result.kind !== 'retry' || exhausted ? 0
+      : result.retryAfterMs !== undefined ? Math.min(Math.max(result.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)
       : this.settings.retryDelay(attempts);
-    await this.store.record(attempt, { status: 'retry', at: now, error, nextAttemptAt: new Date(now.getTime() + delay) });
-    if (message.conversationId) {
+    const state: NewState = result.kind === 'delivered' ? { status: 'delivered', at: now, remoteId: result.remoteId, text: message.text }
+      : outcome === 'failed' ? { status: 'failed', at: now, error }
+      : { status: 'retry', at: now, error, nextAttemptAt: new Date(now.getTime() + retryDelay) };
+    const next = await this.store.record(attempt, state, claimNext);
+    if (state.status === 'delivered') this.touchIntegration(message.integrationId, now);
+    if (state.status === 'failed') this.logger.warn(`Message ${message.id} failed: ${error}`);
+    if (state.status === 'retry' && message.conversationId) {
       await this.queue.add(DeliverConversation, { conversationId: message.conversationId }, {
-        jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: delay,
+        jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: retryDelay,
       }).catch((enqueueError: Error) => this.logger.warn(`Retry of ${message.id} not enqueued (the sweeper will): ${enqueueError.message}`));
     }
-    return undefined;
+    return claimNext ? next : undefined;
   }
 
   private touchIntegration(integrationId: string, now: Date): void {
