@@ -36,6 +36,9 @@ const TABLE_BATCH_ROWS_WHILE_RECEIVING = 10;
 const TABLE_LEASE_MS = 5 * 60_000;
 const RECOVERY_INTERVAL_MS = 30_000;
 const SHUTDOWN_DRAIN_MS = 10_000;
+/** After a batch in memory failed as a whole (the database is unreachable): the first pause before trying it again, doubling up to the last. */
+const MEMORY_RETRY_FIRST_MS = 250;
+const MEMORY_RETRY_MAX_MS = 10_000;
 const BOOT_PASS_MS = 10_000;
 
 /**
@@ -64,6 +67,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private lastBatchStartedAt = 0;
   private lastBatchEndedAt = 0;
   private lastAcceptedAt = 0;
+  private memoryRetryMs = 0;
   private stopped = false;
 
   constructor(
@@ -215,11 +219,22 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     const batch = this.backlog.splice(0, take);
     try {
       await this.process(batch.map(({ inboxId, parsed }) => ({ inboxId, parsed, attempts: 1 })));
-    } catch (error) {
-      // Not even the failure could be recorded (the database is gone): the rows wait in the table for their lease to end.
-      this.logger.error(`Could not process ${batch.length} stored webhook POSTs (they stay in the inbox): ${(error as Error).message}`);
-    } finally {
       this.eventsInMemory -= events;
+      this.memoryRetryMs = 0;
+    } catch (error) {
+      // Not even the failure could be recorded: the database is gone, perhaps restarting. The rows are leased to
+      // this process for a minute, so it tries them again itself, first in line, soon and then less often; when
+      // it is shutting down, they wait in the table for the next process.
+      if (this.stopped) {
+        this.eventsInMemory -= events;
+        this.logger.error(`Could not process ${batch.length} stored webhook POSTs while shutting down (they stay in the inbox): ${(error as Error).message}`);
+        return;
+      }
+      this.memoryRetryMs = Math.min(this.memoryRetryMs ? this.memoryRetryMs * 2 : MEMORY_RETRY_FIRST_MS, MEMORY_RETRY_MAX_MS);
+      this.logger.error(`Could not process ${batch.length} stored webhook POSTs (they stay in the inbox; next try in ${this.memoryRetryMs} ms): ${(error as Error).message}`);
+      this.backlog.unshift(...batch);
+      await new Promise((resolve) => setTimeout(resolve, this.memoryRetryMs));
+    } finally {
       this.lastBatchEndedAt = Date.now();
     }
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../src/database/database';
 import { Conversation } from '../../src/relay/conversation.entity';
+import { IngestService } from '../../src/relay/ingest.service';
 import { InboxProcessor } from '../../src/webhooks/inbox-processor';
 import { WebhookInbox } from '../../src/webhooks/webhook-inbox';
 import { backends } from '../support/backends';
@@ -59,6 +60,26 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
     expect(row).toMatchObject({ text: 'Ficou no inbox', direction: 'in' });
     const [note] = await h.cc.control.waitForNotifications(1, { accountId: t.accountId, acceptedOnly: true });
     expect(note.deliveryId).toBe(row.id);
+  });
+
+  it('tries a POST again within a second when the database failed while storing it, without waiting for its lease to end', async () => {
+    const t = await newTenant(h);
+    const ingest = h.relay.get(IngestService);
+    const ingestBatch = jest.spyOn(ingest, 'ingestBatch')
+      .mockRejectedValueOnce(new Error('Connection lost: The server closed the connection.'))
+      .mockRejectedValueOnce(new Error('connect ECONNREFUSED 127.0.0.1:3306'));
+    try {
+      const started = Date.now();
+      const answer = await postAndStore(h.relay, h.fb.appSecret, page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-db-blip', 'Depois do restart')])));
+      expect(answer.status).toBe(200);
+      expect(ingestBatch).toHaveBeenCalledTimes(3);
+      expect(Date.now() - started).toBeLessThan(5_000); // 250 ms, then 500 ms; the lease is a minute
+      const [row] = await messagesOf(h.relay, t.integration.id);
+      expect(row).toMatchObject({ text: 'Depois do restart' });
+      expect(await inboxRows(database())).toEqual([]);
+    } finally {
+      ingestBatch.mockRestore();
+    }
   });
 
   it('keeps a body it cannot process, with the reason, and tries it again only after a pause', async () => {
