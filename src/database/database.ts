@@ -12,6 +12,7 @@ interface NativeStatement {
 
 interface NativeSqlite {
   prepare(sql: string): NativeStatement;
+  pragma(sql: string): unknown;
   transaction<A extends unknown[], R>(work: (...args: A) => R): (...args: A) => R;
 }
 
@@ -77,10 +78,19 @@ export class Database implements OnApplicationShutdown {
    * (better-sqlite3 nests it as a savepoint). Throws what the statement threw; nothing is kept then.
    */
   sqliteAtomically<T>(work: (run: SqliteRun) => T): T {
-    if (this.isMysql) throw new Error('sqliteAtomically is for SQLite only');
-    const connection = (this.dataSource.driver as unknown as { databaseConnection: NativeSqlite }).databaseConnection;
+    const connection = this.nativeConnection();
     if (this.native?.connection !== connection) this.native = this.nativeSqlite(connection);
     return this.native.inTransaction(work);
+  }
+
+  /** SQLite only: a PRAGMA on the relay's connection (e.g. `wal_autocheckpoint = 1000`). */
+  sqlitePragma(pragma: string): unknown {
+    return this.nativeConnection().pragma(pragma);
+  }
+
+  private nativeConnection(): NativeSqlite {
+    if (this.isMysql) throw new Error('The native SQLite connection is for SQLite only');
+    return (this.dataSource.driver as unknown as { databaseConnection: NativeSqlite }).databaseConnection;
   }
 
   /**

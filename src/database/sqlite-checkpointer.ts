@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { Database } from './database';
 
 /** How often the checkpoint thread copies the WAL back into the database file. */
 const CHECKPOINT_INTERVAL_MS = 200;
@@ -39,7 +39,7 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
   private worker: Worker | null = null;
   private stopping = false;
 
-  constructor(private readonly config: AppConfig, private readonly dataSource: DataSource) {}
+  constructor(private readonly config: AppConfig, private readonly database: Database) {}
 
   onModuleInit(): void {
     if (this.config.database.kind !== 'sqlite') return;
@@ -78,7 +78,6 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
   }
 
   private autocheckpoint(pages: number): void {
-    if (!this.dataSource.isInitialized) return;
-    (this.dataSource.driver as unknown as { databaseConnection: { pragma(sql: string): unknown } }).databaseConnection.pragma(`wal_autocheckpoint = ${pages}`);
+    if (this.database.dataSource.isInitialized) this.database.sqlitePragma(`wal_autocheckpoint = ${pages}`);
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
+import { Database } from '../../src/database/database';
 import { SqliteCheckpointer } from '../../src/database/sqlite-checkpointer';
 
 /** The WAL is copied into the database file by a thread of its own, with a fallback when it stops. */
@@ -21,7 +22,7 @@ describe('SQLite checkpoint thread', () => {
     dataSource = new DataSource({ type: 'better-sqlite3', database: file, enableWAL: true });
     await dataSource.initialize();
     await dataSource.query('CREATE TABLE pages (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL)');
-    checkpointer = new SqliteCheckpointer({ database: { kind: 'sqlite', file } } as AppConfig, dataSource);
+    checkpointer = new SqliteCheckpointer({ database: { kind: 'sqlite', file } } as AppConfig, new Database(dataSource));
     checkpointer.onModuleInit();
   });
 
@@ -54,7 +55,7 @@ describe('SQLite checkpoint thread', () => {
   });
 
   it('does nothing on MySQL', () => {
-    const onMysql = new SqliteCheckpointer({ database: { kind: 'mysql', url: 'mysql://x' } } as AppConfig, dataSource);
+    const onMysql = new SqliteCheckpointer({ database: { kind: 'mysql', url: 'mysql://x' } } as AppConfig, new Database(dataSource));
     onMysql.onModuleInit();
     expect(onMysql.running).toBe(false);
   });
