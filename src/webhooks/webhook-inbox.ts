@@ -24,6 +24,7 @@ const MAX_ROWS_PER_INSERT = 500;
 const MAX_BYTES_PER_INSERT = 4 * 1024 * 1024;
 const MYSQL_INSERTS_IN_FLIGHT = 4;
 const DELETE_CHUNK = 500;
+const INSERT_ONE = 'INSERT INTO webhook_inbox (id, received_at, body, attempts, retry_at) VALUES (?, ?, ?, 0, ?)';
 
 /**
  * The `webhook_inbox` table: the exact bytes of every verified webhook POST, written before Facebook
@@ -33,9 +34,10 @@ const DELETE_CHUNK = 500;
  * received a POST and works on it from memory writes it leased; a row that keeps failing is leased
  * until its next try.
  *
- * Appends are group-committed: POSTs whose bodies arrive in the same turn of the event loop, or while
- * an INSERT runs, go together into the next one, and each POST's promise settles only when the
- * statement holding its row has committed.
+ * Appends are group-committed, and each POST's promise settles only when its row has committed. On
+ * MySQL, POSTs whose bodies arrive in the same turn of the event loop, or while an INSERT runs, go
+ * together into the next multi-row INSERT. On SQLite each row is one prepared INSERT in the commit
+ * that everything written in the same turn shares (`Database.sqliteTogether`).
  */
 @Injectable()
 export class WebhookInbox {
@@ -47,6 +49,14 @@ export class WebhookInbox {
 
   /** Stores one POST's body, leased to this process until `leaseUntil` (null: free for any process); resolves with its id once committed. */
   append(body: Buffer, leaseUntil: Date | null): Promise<string> {
+    if (!this.database.isMysql) {
+      // One prepared INSERT per row, in the commit the process shares per event-loop turn (deliveries' records too).
+      const row = [newId(), this.database.time(new Date()), body, leaseUntil && this.database.time(leaseUntil)];
+      return this.database.sqliteTogether((run) => {
+        run(INSERT_ONE, row);
+        return row[0] as string;
+      });
+    }
     return new Promise<string>((resolve, reject) => {
       this.waiting.push({ id: newId(), body, leaseUntil, resolve, reject });
       if (this.flushScheduled) return;
@@ -104,8 +114,7 @@ export class WebhookInbox {
   }
 
   private startInserts(): void {
-    const limit = this.database.isMysql ? MYSQL_INSERTS_IN_FLIGHT : 1;
-    while (this.insertsInFlight < limit && this.waiting.length) {
+    while (this.insertsInFlight < MYSQL_INSERTS_IN_FLIGHT && this.waiting.length) {
       let take = 0;
       let bytes = 0;
       while (take < this.waiting.length && take < MAX_ROWS_PER_INSERT && (take === 0 || bytes + this.waiting[take].body.length <= MAX_BYTES_PER_INSERT)) {
