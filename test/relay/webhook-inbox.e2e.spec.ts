@@ -82,6 +82,39 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
     }
   });
 
+  it('stores a POST with more events than a batch in parts, and after a part failed, all of it once', async () => {
+    const t = await newTenant(h);
+    const ingest = h.relay.get(IngestService);
+    const original = ingest.ingestBatch.bind(ingest);
+    const parts: number[] = [];
+    // 700 events: more than a transaction takes (500 at most); the second part fails the first time.
+    const ingestBatch = jest.spyOn(ingest, 'ingestBatch').mockImplementation(async (items) => {
+      parts.push(items.reduce((n, item) => n + item.parsed.events.length, 0));
+      if (parts.length === 2) throw new Error('Connection lost: The server closed the connection.');
+      return original(items);
+    });
+    try {
+      const base = 1_700_200_000_000;
+      const body = page(...Array.from({ length: 700 }, (_, i) => messaging(t.pageId, [textEvent(t.pageId, `parts-${i % 7}`, `p${i}`, {}, base + i)])));
+      const answer = await postAndStore(h.relay, h.fb.appSecret, body);
+      expect(answer.status).toBe(200);
+      // In parts (50 events while POSTs arrive, 500 once they stop), tried again as a whole after the failed part:
+      // the parts stored before it are duplicates then.
+      expect(parts.length).toBeGreaterThan(3);
+      expect(Math.max(...parts)).toBeLessThanOrEqual(500);
+      expect(parts.slice(2).reduce((sum, n) => sum + n, 0)).toBe(700);
+    } finally {
+      ingestBatch.mockRestore();
+    }
+    const rows = await messagesOf(h.relay, t.integration.id);
+    expect(rows).toHaveLength(700);
+    expect(await inboxRows(database())).toEqual([]);
+    const notes = await h.cc.control.waitForNotifications(700, { accountId: t.accountId, acceptedOnly: true, timeoutMs: 60_000 });
+    expect(new Set(notes.map((note) => note.deliveryId)).size).toBe(700);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(h.cc.control.notifications({ accountId: t.accountId, acceptedOnly: true })).toHaveLength(700);
+  }, 60_000);
+
   it('keeps a body it cannot process, with the reason, and tries it again only after a pause', async () => {
     const id = await inbox().append(Buffer.from('{"object":"page","entry":['), null); // cannot happen through the intake (it answers 400)
     await processor().recover();
