@@ -43,6 +43,13 @@ const SHUTDOWN_DRAIN_MS = 10_000;
 const MEMORY_RETRY_FIRST_MS = 250;
 const MEMORY_RETRY_MAX_MS = 10_000;
 const BOOT_PASS_MS = 10_000;
+/**
+ * A stored POST that could not be turned into messages is tried again after this pause, doubling up to an
+ * hour. A body that cannot be read will not read better soon; a failed transaction (a deadlock, a lock
+ * wait timeout, a busy database) usually goes through a moment later.
+ */
+const RETRY_FIRST_MS = { unreadable: 30_000, storing: 2_000 };
+const RETRY_MAX_MS = 60 * 60_000;
 
 /**
  * Turns webhook-inbox rows into messages, off the webhook's answer path.
@@ -253,7 +260,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
       try {
         items.push({ inboxId: row.id, parsed: classifyWebhook(JSON.parse(row.body.toString('utf8')), this.config.facebook.appId), attempts: row.attempts });
       } catch (error) {
-        await this.failed(row.id, row.attempts, `The stored body cannot be read: ${(error as Error).message}`);
+        await this.failed(row.id, row.attempts, `The stored body cannot be read: ${(error as Error).message}`, 'unreadable');
       }
     }
     const limit = this.eventsPerBatch;
@@ -275,7 +282,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     if (items.length === 1 && items[0].parsed.events.length > this.eventsPerBatch) return this.processInParts(items[0]);
     const outcomes = await this.ingest.ingestBatch(items);
     for (const [i, outcome] of outcomes.entries()) {
-      if (!outcome.ok) await this.failed(items[i].inboxId!, items[i].attempts, outcome.error.message);
+      if (!outcome.ok) await this.failed(items[i].inboxId!, items[i].attempts, outcome.error.message, 'storing');
     }
   }
 
@@ -296,15 +303,22 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
       const last = end === events.length;
       const part = { parsed: { ...item.parsed, events: events.slice(start, end), ignored: start === 0 ? item.parsed.ignored : 0 }, inboxId: last ? item.inboxId : undefined };
       const [outcome] = await this.ingest.ingestBatch([part]);
-      if (!outcome.ok) return this.failed(item.inboxId!, item.attempts, outcome.error.message);
+      if (!outcome.ok) return this.failed(item.inboxId!, item.attempts, outcome.error.message, 'storing');
       start = end;
     }
   }
 
-  private async failed(inboxId: string, attempt: number, reason: string): Promise<void> {
-    const retryInMs = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(Math.max(attempt, 1) - 1, 7));
+  private async failed(inboxId: string, attempt: number, reason: string, why: keyof typeof RETRY_FIRST_MS): Promise<void> {
+    const retryInMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS[why] * 2 ** Math.min(Math.max(attempt, 1) - 1, 11));
     this.logger.error(`Stored webhook POST ${inboxId} could not be turned into messages (try ${attempt}; next in ${Math.round(retryInMs / 1000)} s): ${reason}`);
     await this.inbox.recordFailure(inboxId, Math.max(attempt, 1), reason, new Date(Date.now() + retryInMs));
+    // The recovery pass comes every 30 s; a sooner retry gets a pass of its own.
+    if (retryInMs < RECOVERY_INTERVAL_MS) {
+      setTimeout(() => {
+        this.tableMayHaveWork = true;
+        this.kick();
+      }, retryInMs + 50).unref();
+    }
   }
 
   private readTableSoon(delayMs: number): void {

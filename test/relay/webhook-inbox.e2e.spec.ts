@@ -82,6 +82,29 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
     }
   });
 
+  it('records why storing a POST failed, and tries it again after 2 s rather than at the next 30-second pass', async () => {
+    const t = await newTenant(h);
+    const ingest = h.relay.get(IngestService);
+    const ingestBatch = jest.spyOn(ingest, 'ingestBatch')
+      .mockResolvedValueOnce([{ ok: false, error: new Error('Deadlock found when trying to get lock; try restarting transaction') }]);
+    try {
+      const answer = await postAndStore(h.relay, h.fb.appSecret, page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-deadlock', 'Outra vez')])));
+      expect(answer.status).toBe(200);
+      const [row] = await inboxRows(database());
+      expect(row).toMatchObject({ last_error: expect.stringContaining('Deadlock found') });
+      expect(Number(row.attempts)).toBe(1);
+      const failedAt = Date.now();
+      while (!(await messagesOf(h.relay, t.integration.id)).length && Date.now() - failedAt < 10_000) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(Date.now() - failedAt).toBeGreaterThan(1_500);
+      expect(Date.now() - failedAt).toBeLessThan(5_000);
+      expect(await messagesOf(h.relay, t.integration.id)).toEqual([expect.objectContaining({ text: 'Outra vez' })]);
+      await processor().idle();
+      expect(await inboxRows(database())).toEqual([]);
+    } finally {
+      ingestBatch.mockRestore();
+    }
+  });
+
   it('stores a POST with more events than a batch in parts, and after a part failed, all of it once', async () => {
     const t = await newTenant(h);
     const ingest = h.relay.get(IngestService);
