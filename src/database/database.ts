@@ -11,6 +11,7 @@ interface NativeStatement {
 }
 
 interface NativeSqlite {
+  readonly inTransaction: boolean;
   prepare(sql: string): NativeStatement;
   pragma(sql: string): unknown;
   transaction<A extends unknown[], R>(work: (...args: A) => R): (...args: A) => R;
@@ -96,7 +97,9 @@ export class Database implements OnApplicationShutdown {
   /**
    * SQLite only: like `sqliteAtomically`, but the work shares one transaction, and so one commit, with
    * the other work handed in during this turn of the event loop (group commit). Each work runs in a
-   * savepoint of its own, so one that throws undoes only itself. Resolves once the commit is done.
+   * savepoint of its own, so one that throws undoes only itself. Resolves once the commit is done, and
+   * never inside a TypeORM transaction: while one is open, the commit waits for it to end (so a
+   * transaction's own work must not await it).
    */
   sqliteTogether<T>(work: (run: SqliteRun) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -106,6 +109,12 @@ export class Database implements OnApplicationShutdown {
   }
 
   private commitTogether(): void {
+    // A TypeORM transaction open across turns (one that awaits more than its statements) would take this work
+    // in, and could roll it back after its promises resolved: it goes in the turn after that one ends.
+    if (this.nativeConnection().inTransaction) {
+      setImmediate(() => this.commitTogether());
+      return;
+    }
     const batch = this.together.splice(0);
     const outcomes: Array<{ value?: unknown; error?: unknown }> = [];
     try {

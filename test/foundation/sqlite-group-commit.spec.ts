@@ -71,6 +71,19 @@ describe('SQLite statements in one commit', () => {
     expect(committed()).toEqual(['kept', 'also kept']);
   });
 
+  it('sqliteTogether waits for a TypeORM transaction that spans turns, so that a rollback of that one cannot undo its work', async () => {
+    let together: Promise<unknown> | undefined;
+    const typeorm = database.transaction(async (manager) => {
+      await manager.query('INSERT INTO notes (text) VALUES (?)', ['rolled back']);
+      together = database.sqliteTogether((run) => run('INSERT INTO notes (text) VALUES (?)', ['committed on its own']).affected);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // several turns of the event loop
+      throw new Error('the transaction gives up');
+    });
+    await expect(typeorm).rejects.toThrow('the transaction gives up');
+    await expect(together).resolves.toBe(1);
+    expect(committed()).toEqual(['committed on its own']);
+  });
+
   it('sqliteTogether work handed in after a commit goes in the next one', async () => {
     await database.sqliteTogether((run) => run('INSERT INTO notes (text) VALUES (?)', ['one']));
     expect(committed()).toEqual(['one']);
