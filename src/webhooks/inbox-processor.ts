@@ -288,9 +288,9 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * A POST with more events than a batch holds goes in parts, one transaction each, with webhook answers
-   * served in between (see EVENTS_PER_BATCH_WHILE_RECEIVING). Only the last
-   * part deletes the inbox row. When a part fails, or the process dies before the last one, the whole POST
-   * is tried again later, and its parts stored already are duplicates, which store and deliver nothing twice.
+   * served in between (see EVENTS_PER_BATCH_WHILE_RECEIVING). Only the last part deletes the inbox row.
+   * When a part fails, or the process dies before the last one, the whole POST is tried again later, and
+   * its parts stored already are duplicates, which store and deliver nothing twice.
    */
   private async processInParts(item: IngestItem & { attempts: number }): Promise<void> {
     const { events } = item.parsed;
