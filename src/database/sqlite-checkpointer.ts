@@ -62,7 +62,7 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
     this.autocheckpoint(FALLBACK_AUTOCHECKPOINT_PAGES);
   }
 
-  /** Whether the checkpoint thread is running (health checks, tests). */
+  /** Whether the checkpoint thread is running (tests). */
   get running(): boolean {
     return this.worker !== null;
   }

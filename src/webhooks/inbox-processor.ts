@@ -126,8 +126,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     if (this.spilling || this.eventsInMemory + events > MAX_EVENTS_IN_MEMORY) {
       this.spilling = true;
       await this.inbox.append(body, null);
-      this.tableMayHaveWork = true;
-      this.kick();
+      this.readTable();
       return;
     }
     this.eventsInMemory += events; // counted before the commit, so POSTs committing meanwhile see it
@@ -150,9 +149,14 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
 
   /** Processes the free rows of the table now (tests; the timer does it every 30 s). */
   async recover(): Promise<void> {
+    this.readTable();
+    await this.idle();
+  }
+
+  /** Lets the worker loop read the table: now, or after the work in hand. */
+  private readTable(): void {
     this.tableMayHaveWork = true;
     this.kick();
-    await this.idle();
   }
 
   private kick(): void {
@@ -203,6 +207,12 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     const lastBatchMs = Date.now() - this.lastBatchStartedAt;
     if (this.receiving && lastBatchMs > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(lastBatchMs, 100)));
     else await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Between two batches of one pass: webhooks first, then the next batch's clock starts. */
+  private async nextBatchTurn(): Promise<void> {
+    await this.yieldToWebhooks();
+    this.lastBatchStartedAt = Date.now();
   }
 
   /**
@@ -268,10 +278,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
       let events = 0;
       let end = start;
       while (end < items.length && (end === start || events + items[end].parsed.events.length <= limit)) events += items[end++].parsed.events.length;
-      if (start > 0) {
-        await this.yieldToWebhooks();
-        this.lastBatchStartedAt = Date.now();
-      }
+      if (start > 0) await this.nextBatchTurn();
       await this.process(items.slice(start, end));
       start = end;
     }
@@ -295,10 +302,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private async processInParts(item: IngestItem & { attempts: number }): Promise<void> {
     const { events } = item.parsed;
     for (let start = 0; start < events.length;) {
-      if (start > 0) {
-        await this.yieldToWebhooks();
-        this.lastBatchStartedAt = Date.now();
-      }
+      if (start > 0) await this.nextBatchTurn();
       const end = Math.min(events.length, start + this.eventsPerBatch);
       const last = end === events.length;
       const part = { parsed: { ...item.parsed, events: events.slice(start, end), ignored: start === 0 ? item.parsed.ignored : 0 }, inboxId: last ? item.inboxId : undefined };
@@ -314,18 +318,14 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     await this.inbox.recordFailure(inboxId, Math.max(attempt, 1), reason, new Date(Date.now() + retryInMs));
     // The recovery pass comes every 30 s; a sooner retry gets a pass of its own.
     if (retryInMs < RECOVERY_INTERVAL_MS) {
-      setTimeout(() => {
-        this.tableMayHaveWork = true;
-        this.kick();
-      }, retryInMs + 50).unref();
+      setTimeout(() => this.readTable(), retryInMs + 50).unref();
     }
   }
 
   private readTableSoon(delayMs: number): void {
     if (this.stopped) return;
     this.recoveryTimer = setTimeout(() => {
-      this.tableMayHaveWork = true;
-      this.kick();
+      this.readTable();
       this.readTableSoon(RECOVERY_INTERVAL_MS);
     }, delayMs);
     this.recoveryTimer.unref();
