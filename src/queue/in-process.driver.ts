@@ -6,6 +6,7 @@ interface PendingJob {
   id: string;
   data: JobData;
   attempt: number;
+  coalesceKey?: string;
 }
 
 interface Lane {
@@ -16,6 +17,8 @@ interface Lane {
   delayed: Map<string, NodeJS.Timeout>;
   /** ids waiting, delayed or running, for jobId de-duplication */
   known: Set<string>;
+  /** How many ready jobs (not started yet) have each coalesce key. */
+  readyByKey: Map<string, number>;
   failed: number;
 }
 
@@ -37,9 +40,11 @@ export class InProcessDriver extends JobQueue {
     if (this.closing) throw new Error('Queue is shutting down');
     const lane = this.lane(job);
     const id = options.jobId ?? `job-${++sequence}`;
+    const delayMs = options.delayMs ?? 0;
     if (lane.known.has(id)) return;
+    if (options.coalesceKey && delayMs <= 0 && lane.readyByKey.has(options.coalesceKey)) return;
     lane.known.add(id);
-    this.schedule(lane, { id, data, attempt: 1 }, options.delayMs ?? 0);
+    this.schedule(lane, { id, data, attempt: 1, coalesceKey: options.coalesceKey }, delayMs);
   }
 
   async addBulk<T extends JobData>(job: JobDefinition<T>, items: Array<{ data: T } & EnqueueOptions>): Promise<void> {
@@ -77,7 +82,7 @@ export class InProcessDriver extends JobQueue {
   private lane(job: JobDefinition): Lane {
     let lane = this.lanes.get(job.name);
     if (!lane) {
-      lane = { job, ready: [], active: 0, delayed: new Map(), known: new Set(), failed: 0 };
+      lane = { job, ready: [], active: 0, delayed: new Map(), known: new Set(), readyByKey: new Map(), failed: 0 };
       this.lanes.set(job.name, lane);
     }
     return lane;
@@ -85,23 +90,32 @@ export class InProcessDriver extends JobQueue {
 
   private schedule(lane: Lane, pending: PendingJob, delayMs: number): void {
     if (delayMs <= 0) {
-      lane.ready.push(pending);
-      this.pump(lane);
+      this.makeReady(lane, pending);
       return;
     }
     const timer = setTimeout(() => {
       lane.delayed.delete(pending.id);
-      lane.ready.push(pending);
-      this.pump(lane);
+      this.makeReady(lane, pending);
     }, delayMs);
     timer.unref();
     lane.delayed.set(pending.id, timer);
+  }
+
+  private makeReady(lane: Lane, pending: PendingJob): void {
+    lane.ready.push(pending);
+    if (pending.coalesceKey) lane.readyByKey.set(pending.coalesceKey, (lane.readyByKey.get(pending.coalesceKey) ?? 0) + 1);
+    this.pump(lane);
   }
 
   private pump(lane: Lane): void {
     if (!this.running || !lane.run) return;
     while (lane.active < lane.job.options.concurrency && lane.ready.length) {
       const pending = lane.ready.shift()!;
+      if (pending.coalesceKey) {
+        const left = lane.readyByKey.get(pending.coalesceKey)! - 1;
+        if (left) lane.readyByKey.set(pending.coalesceKey, left);
+        else lane.readyByKey.delete(pending.coalesceKey);
+      }
       lane.active++;
       void this.execute(lane, pending);
     }

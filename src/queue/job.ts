@@ -38,6 +38,12 @@ export interface EnqueueOptions {
   delayMs?: number;
   /** While a job with this id is waiting, delayed or running, adding it again does nothing. */
   jobId?: string;
+  /**
+   * In-process queue only: while a job of this kind with the same key waits to start (not delayed, not
+   * running), adding another does nothing, since the waiting one will do the same work. BullMQ adds it
+   * (another process may have started the waiting one already).
+   */
+  coalesceKey?: string;
 }
 
 const definitions = new Map<string, JobDefinition>();

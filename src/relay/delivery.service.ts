@@ -81,35 +81,39 @@ export class DeliveryService {
     // SQLite leases the next head in the transaction that records an attempt: undefined when not tried.
     let leasedWithRecord: Message | null | undefined;
     for (let done = 0; ; done++) {
-      await this.webhooksFirst.turn();
-      if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
-        const now = new Date();
-        const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
-        if (claimed) {
-          const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
-          if (result.kind === 'retry') return;
-          leasedWithRecord = next;
-          continue;
+      const release = await this.webhooksFirst.turn();
+      try {
+        if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
+          const now = new Date();
+          const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+          if (claimed) {
+            const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
+            if (result.kind === 'retry') return;
+            leasedWithRecord = next;
+            continue;
+          }
+          // No head, or it waits for a retry, or another worker holds it: the head says which.
         }
-        // No head, or it waits for a retry, or another worker holds it: the head says which.
+        leasedWithRecord = undefined;
+        const head = await this.store.head(conversation.id);
+        if (!head) return;
+        const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
+        if (dueIn > 0 || done >= this.settings.batchPerJob) {
+          // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
+          let jobId = deliveryJobId(conversation.id, head.id, head.attempts);
+          // A delayed job may fire a little early; re-adding its own id would be ignored while it runs.
+          if (jobId === context?.jobId) jobId = `${jobId}-t${Date.now()}`;
+          await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
+          return;
+        }
+        const now = new Date();
+        // Another worker holds the head and carries on from it.
+        if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return;
+        const { result } = await this.attempt(head, conversation, delivery, false);
+        if (result.kind === 'retry') return;
+      } finally {
+        release();
       }
-      leasedWithRecord = undefined;
-      const head = await this.store.head(conversation.id);
-      if (!head) return;
-      const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
-      if (dueIn > 0 || done >= this.settings.batchPerJob) {
-        // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
-        let jobId = deliveryJobId(conversation.id, head.id, head.attempts);
-        // A delayed job may fire a little early; re-adding its own id would be ignored while it runs.
-        if (jobId === context?.jobId) jobId = `${jobId}-t${Date.now()}`;
-        await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
-        return;
-      }
-      const now = new Date();
-      // Another worker holds the head and carries on from it.
-      if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return;
-      const { result } = await this.attempt(head, conversation, delivery, false);
-      if (result.kind === 'retry') return;
     }
   }
 

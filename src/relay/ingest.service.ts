@@ -387,6 +387,8 @@ export class IngestService {
       await this.queue.addBulk(DeliverConversation, [...firstByConversation.values()].map((m) => ({
         data: { conversationId: m.conversationId! },
         jobId: deliveryJobId(m.conversationId!, m.id, 0),
+        // A job for the conversation that has not started yet will deliver these messages too.
+        coalesceKey: m.conversationId!,
       })));
     } catch (error) {
       // The rows are committed: the sweeper enqueues them once the queue is back. Facebook still gets its 200.

@@ -1,51 +1,145 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-/** Event-loop delay (p90 over the last sample) above which the process counts as saturated. */
-const SATURATED_LAG_MS = 15;
-const SAMPLE_EVERY_MS = 100;
-const BACKGROUND_PAUSE_MS = 10;
+import { performance } from 'node:perf_hooks';
 
 /**
- * Webhook answers first. Facebook measures how fast the relay answers, and a webhook POST is
- * answered as soon as its bytes are committed; deliveries can wait, since their messages are safe in
- * the database. So while webhook POSTs are waiting for an answer and the event loop is saturated,
- * each delivery pauses briefly before its next message, which leaves the loop to the POSTs. Under
- * ordinary load (the loop keeps up) nothing waits.
+ * Pressure starts when, over the last sample, the event loop was busy at least `from` of the time and at
+ * least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their body had arrived.
+ * It lasts while POSTs keep arriving and the loop stays busy at least `until` of the time: lower, since
+ * pacing frees the loop and would otherwise switch itself off at once. Without slow answers there is no
+ * pressure, however busy the loop: a steady rate the process can serve keeps its background at full speed.
+ */
+const BUSY_UTILIZATION = { from: 0.9, until: 0.75 };
+const SLOW_ANSWER_MS = 5;
+const SLOW_ANSWERS_SHARE = 0.1;
+const SAMPLE_EVERY_MS = 50;
+/**
+ * While webhooks are under pressure, background work gets at most this share of the event loop's time:
+ * after each unit the gate stays shut (1 - share) / share times as long as the unit took.
+ */
+const BACKGROUND_SHARE_UNDER_PRESSURE = 0.2;
+/**
+ * A unit still running after this long is waiting (on the contact center, on a lock), not holding the
+ * loop: it counts as this long, and the next unit may start, so one slow contact center cannot stop
+ * the others' deliveries or the inbox.
+ */
+const UNIT_COUNTS_AT_MOST_MS = 10;
+
+/** Ends a unit of background work (see WebhooksFirst.turn). */
+export type Release = () => void;
+
+/**
+ * Webhook answers first. Messenger wants the 200 within 5 s, retries what fails, and unsubscribes the
+ * app from a Page whose webhook keeps failing for an hour (facebook-platform.md §1.4). A POST is answered
+ * as soon as its bytes are committed to the inbox; turning them into messages and delivering those can
+ * wait, since they are safe in the database.
+ *
+ * So background work (an inbox batch, one message's delivery) asks for a turn before each unit. When the
+ * event loop is busy and webhook POSTs are arriving (pressure), units go one after another, and after
+ * each the gate stays shut long enough that background work gets at most a fifth of the loop: the
+ * rest answers webhooks. What is not processed meanwhile waits in the inbox and the message table, and
+ * goes at full speed as soon as the loop has room again. Without pressure every unit starts at once.
  */
 @Injectable()
 export class WebhooksFirst implements OnApplicationShutdown {
   private postsInFlight = 0;
-  private saturated = false;
-  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
-  private readonly timer: NodeJS.Timeout;
+  private receivedSinceSample = 0;
+  private answeredSinceSample = 0;
+  private slowSinceSample = 0;
+  private pressure = false;
+  private lastUtilization = performance.eventLoopUtilization();
+  private readonly sampler: NodeJS.Timeout;
+  private readonly waiting: Array<(release: Release) => void> = [];
+  /** A unit admitted under pressure that has not yet ended or counted as waiting. */
+  private holding = false;
+  private shutUntil = 0;
+  private opener: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor() {
-    this.delay.enable();
-    this.timer = setInterval(() => {
-      this.saturated = this.delay.percentile(90) / 1e6 > SATURATED_LAG_MS;
-      this.delay.reset();
-    }, SAMPLE_EVERY_MS);
-    this.timer.unref();
+    this.sampler = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
+    this.sampler.unref();
   }
 
   /** A webhook POST started (its body is being read). */
   received(): void {
     this.postsInFlight++;
+    this.receivedSinceSample++;
   }
 
-  /** It was answered. */
-  answered(): void {
+  /** It was answered, `waitedMs` after its body had arrived (the whole time, if it was refused before that). */
+  answered(waitedMs: number): void {
     this.postsInFlight--;
+    this.answeredSinceSample++;
+    if (waitedMs > SLOW_ANSWER_MS) this.slowSinceSample++;
   }
 
-  /** Background work calls this before each unit of work: at once, or after a pause while webhooks wait. */
-  async turn(): Promise<void> {
-    if (this.saturated && this.postsInFlight > 0) await new Promise((resolve) => setTimeout(resolve, BACKGROUND_PAUSE_MS));
+  /** Whether background work is being paced now (for metrics and tests). */
+  get underPressure(): boolean {
+    return this.pressure;
+  }
+
+  /** Background work calls this before each unit, and the answer when the unit ends. */
+  turn(): Promise<Release> {
+    if (!this.pressure || this.stopped) return Promise.resolve(noop);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.admitNext();
+    });
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
-    this.delay.disable();
+    this.stopped = true;
+    clearInterval(this.sampler);
+    this.openAll();
+  }
+
+  private sample(): void {
+    const utilization = performance.eventLoopUtilization(this.lastUtilization).utilization;
+    this.lastUtilization = performance.eventLoopUtilization();
+    const arriving = this.postsInFlight > 0 || this.receivedSinceSample > 0;
+    this.pressure = this.pressure
+      ? arriving && utilization >= BUSY_UTILIZATION.until
+      : arriving && utilization >= BUSY_UTILIZATION.from && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample && this.slowSinceSample > 0;
+    this.receivedSinceSample = 0;
+    this.answeredSinceSample = 0;
+    this.slowSinceSample = 0;
+    if (!this.pressure) this.openAll();
+  }
+
+  private admitNext(): void {
+    if (this.holding || this.opener || !this.waiting.length) return;
+    const wait = this.shutUntil - Date.now();
+    if (wait > 0) {
+      this.opener = setTimeout(() => {
+        this.opener = null;
+        this.admitNext();
+      }, wait);
+      return;
+    }
+    const admit = this.waiting.shift()!;
+    this.holding = true;
+    const started = performance.now();
+    let counted = false;
+    const count = (tookMs: number) => {
+      if (counted) return;
+      counted = true;
+      clearTimeout(waitingTimer);
+      this.holding = false;
+      this.shutUntil = Date.now() + (tookMs * (1 - BACKGROUND_SHARE_UNDER_PRESSURE)) / BACKGROUND_SHARE_UNDER_PRESSURE;
+      if (this.pressure) this.admitNext();
+      else this.openAll();
+    };
+    const waitingTimer = setTimeout(() => count(UNIT_COUNTS_AT_MOST_MS), UNIT_COUNTS_AT_MOST_MS);
+    admit(() => count(performance.now() - started));
+  }
+
+  /** No pressure (or shutting down): every waiting unit goes now. */
+  private openAll(): void {
+    if (this.opener) clearTimeout(this.opener);
+    this.opener = null;
+    this.shutUntil = 0;
+    for (const resolve of this.waiting.splice(0)) resolve(noop);
   }
 }
+
+function noop(): void {}

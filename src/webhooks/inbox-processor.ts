@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { IngestItem, IngestService } from '../relay/ingest.service';
+import { WebhooksFirst } from '../relay/webhooks-first';
 import { classifyWebhook } from './classify';
 import { ParsedWebhook } from './inbound-event';
 import { WebhookInbox } from './webhook-inbox';
@@ -74,7 +75,6 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private working: Promise<void> | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   private recoveryTimer: NodeJS.Timeout | null = null;
-  private lastBatchStartedAt = 0;
   private lastBatchEndedAt = 0;
   private lastAcceptedAt = 0;
   private memoryRetryMs = 0;
@@ -84,6 +84,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     private readonly inbox: WebhookInbox,
     private readonly ingest: IngestService,
     private readonly config: AppConfig,
+    private readonly webhooksFirst: WebhooksFirst,
     metrics: MetricsService,
   ) {
     new Gauge({
@@ -198,21 +199,19 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     return this.receiving ? EVENTS_PER_BATCH_WHILE_RECEIVING[this.config.database.kind] : EVENTS_PER_BATCH_WHEN_QUIET;
   }
 
-  /**
-   * Webhook POSTs go first: between batches the event loop serves what has arrived, and while POSTs
-   * keep coming (a burst), the processor also pauses as long as its last batch took, so answering
-   * Facebook keeps at least half of the process. What waits is safe in the table.
-   */
-  private async yieldToWebhooks(): Promise<void> {
-    const lastBatchMs = Date.now() - this.lastBatchStartedAt;
-    if (this.receiving && lastBatchMs > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(lastBatchMs, 100)));
-    else await new Promise((resolve) => setImmediate(resolve));
+  /** Between two batches: the event loop first serves what has arrived (the pacing under pressure is WebhooksFirst's). */
+  private yieldToWebhooks(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** Between two batches of one pass: webhooks first, then the next batch's clock starts. */
-  private async nextBatchTurn(): Promise<void> {
-    await this.yieldToWebhooks();
-    this.lastBatchStartedAt = Date.now();
+  /** One ingest transaction, as a unit of background work: under pressure it waits its turn behind webhook answers. */
+  private async ingestUnit(items: IngestItem[]) {
+    const release = await this.webhooksFirst.turn();
+    try {
+      return await this.ingest.ingestBatch(items);
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -228,7 +227,6 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async processFromMemory(): Promise<void> {
-    this.lastBatchStartedAt = Date.now();
     const limit = this.eventsPerBatch;
     let events = 0;
     let take = 0;
@@ -261,7 +259,6 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
 
   /** One batch of free rows from the table (at boot, of rows received before it); answers how many rows it took. */
   private async processFromTable(evenLeasedBefore?: Date): Promise<number> {
-    this.lastBatchStartedAt = Date.now();
     const now = new Date();
     const rowsPerPass = this.receiving ? TABLE_BATCH_ROWS_WHILE_RECEIVING : TABLE_BATCH_ROWS;
     const rows = await this.inbox.take(now, new Date(now.getTime() + TABLE_LEASE_MS), rowsPerPass, evenLeasedBefore);
@@ -278,7 +275,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
       let events = 0;
       let end = start;
       while (end < items.length && (end === start || events + items[end].parsed.events.length <= limit)) events += items[end++].parsed.events.length;
-      if (start > 0) await this.nextBatchTurn();
+      if (start > 0) await this.yieldToWebhooks();
       await this.process(items.slice(start, end));
       start = end;
     }
@@ -287,7 +284,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
 
   private async process(items: Array<IngestItem & { attempts: number }>): Promise<void> {
     if (items.length === 1 && items[0].parsed.events.length > this.eventsPerBatch) return this.processInParts(items[0]);
-    const outcomes = await this.ingest.ingestBatch(items);
+    const outcomes = await this.ingestUnit(items);
     for (const [i, outcome] of outcomes.entries()) {
       if (!outcome.ok) await this.failed(items[i].inboxId!, items[i].attempts, outcome.error.message, 'storing');
     }
@@ -302,11 +299,11 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private async processInParts(item: IngestItem & { attempts: number }): Promise<void> {
     const { events } = item.parsed;
     for (let start = 0; start < events.length;) {
-      if (start > 0) await this.nextBatchTurn();
+      if (start > 0) await this.yieldToWebhooks();
       const end = Math.min(events.length, start + this.eventsPerBatch);
       const last = end === events.length;
       const part = { parsed: { ...item.parsed, events: events.slice(start, end), ignored: start === 0 ? item.parsed.ignored : 0 }, inboxId: last ? item.inboxId : undefined };
-      const [outcome] = await this.ingest.ingestBatch([part]);
+      const [outcome] = await this.ingestUnit([part]);
       if (!outcome.ok) return this.failed(item.inboxId!, item.attempts, outcome.error.message, 'storing');
       start = end;
     }

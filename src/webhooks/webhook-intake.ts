@@ -51,7 +51,8 @@ export class WebhookIntake {
     const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     this.webhooksFirst.received();
-    res.on('close', () => this.webhooksFirst.answered());
+    const timing = { bodyReadAt: started };
+    res.on('close', () => this.webhooksFirst.answered(Number(process.hrtime.bigint() - timing.bodyReadAt) / 1e6));
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.httpDuration.observe({ method: 'POST', route: WEBHOOK_PATH, status: String(res.statusCode) }, seconds);
@@ -60,7 +61,7 @@ export class WebhookIntake {
         logger[level]({ req: { id: requestId, method: 'POST', url: WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress }, res: { statusCode: res.statusCode }, responseTime: Math.round(seconds * 1000) }, 'request completed');
       }
     });
-    this.receive(req)
+    this.receive(req, timing)
       .then(() => answer(res, 200, { ok: true }))
       .catch((error: unknown) => {
         if (error instanceof Refusal) {
@@ -71,7 +72,7 @@ export class WebhookIntake {
       });
   }
 
-  private async receive(req: IncomingMessage): Promise<void> {
+  private async receive(req: IncomingMessage, timing: { bodyReadAt: bigint }): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     const charset = /;\s*charset=["']?([\w-]+)/i.exec(type)?.[1];
     const encoding = req.headers['content-encoding'];
@@ -80,6 +81,7 @@ export class WebhookIntake {
       throw new Refusal(415, 'unsupported_media_type', 'Webhook POSTs must be uncompressed UTF-8 application/json, as Facebook sends them');
     }
     const raw = await readBody(req);
+    timing.bodyReadAt = process.hrtime.bigint();
     if (!verifyHubSignature(raw, req.headers['x-hub-signature-256'], this.config.facebook.appSecret)) {
       this.relayMetrics.rejected.inc({ reason: 'signature' });
       throw new Refusal(401, 'invalid_signature', 'The X-Hub-Signature-256 header is missing or does not match the body');
