@@ -2,13 +2,17 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 
 /**
- * Pressure starts when, over the last sample, the event loop was busy at least `from` of the time and at
- * least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their body had arrived.
- * It lasts while POSTs keep arriving and the loop stays busy at least `until` of the time: lower, since
- * pacing frees the loop and would otherwise switch itself off at once. Without slow answers there is no
- * pressure, however busy the loop: a steady rate the process can serve keeps its background at full speed.
+ * Pressure starts when, over two samples in a row, the event loop was busy at least `from` of the time
+ * and at least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their body had
+ * arrived. It lasts while POSTs keep arriving and the loop stays busy at least `until` of the time:
+ * lower, since pacing frees the loop and would otherwise switch itself off at once. Without slow answers
+ * there is no pressure, however busy the loop, and a single slow sample (a collection, a long commit) is
+ * not enough: a steady rate the process can serve keeps its background at full speed (at 500 events/s
+ * on a machine that was 75-80 % busy with them, starting on one sample and lasting down to 75 % more
+ * than doubled the end-to-end p99).
  */
-const BUSY_UTILIZATION = { from: 0.9, until: 0.75 };
+const BUSY_UTILIZATION = { from: 0.9, until: 0.85 };
+const SLOW_SAMPLES_TO_START = 2;
 const SLOW_ANSWER_MS = 5;
 const SLOW_ANSWERS_SHARE = 0.1;
 const SAMPLE_EVERY_MS = 50;
@@ -46,6 +50,7 @@ export class WebhooksFirst implements OnApplicationShutdown {
   private answeredSinceSample = 0;
   private slowSinceSample = 0;
   private pressure = false;
+  private slowSamplesInARow = 0;
   private lastUtilization = performance.eventLoopUtilization();
   private readonly sampler: NodeJS.Timeout;
   private readonly waiting: Array<(release: Release) => void> = [];
@@ -97,9 +102,9 @@ export class WebhooksFirst implements OnApplicationShutdown {
     const utilization = performance.eventLoopUtilization(this.lastUtilization).utilization;
     this.lastUtilization = performance.eventLoopUtilization();
     const arriving = this.postsInFlight > 0 || this.receivedSinceSample > 0;
-    this.pressure = this.pressure
-      ? arriving && utilization >= BUSY_UTILIZATION.until
-      : arriving && utilization >= BUSY_UTILIZATION.from && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample && this.slowSinceSample > 0;
+    const slow = arriving && utilization >= BUSY_UTILIZATION.from && this.slowSinceSample > 0 && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample;
+    this.slowSamplesInARow = slow ? this.slowSamplesInARow + 1 : 0;
+    this.pressure = this.pressure ? arriving && utilization >= BUSY_UTILIZATION.until : this.slowSamplesInARow >= SLOW_SAMPLES_TO_START;
     this.receivedSinceSample = 0;
     this.answeredSinceSample = 0;
     this.slowSinceSample = 0;
