@@ -75,6 +75,7 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   private working: Promise<void> | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   private recoveryTimer: NodeJS.Timeout | null = null;
+  private lastBatchStartedAt = 0;
   private lastBatchEndedAt = 0;
   private lastAcceptedAt = 0;
   private memoryRetryMs = 0;
@@ -199,14 +200,21 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
     return this.receiving ? EVENTS_PER_BATCH_WHILE_RECEIVING[this.config.database.kind] : EVENTS_PER_BATCH_WHEN_QUIET;
   }
 
-  /** Between two batches: the event loop first serves what has arrived (the pacing under pressure is WebhooksFirst's). */
-  private yieldToWebhooks(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve));
+  /**
+   * Between two batches the event loop serves what has arrived, and while POSTs keep coming, the processor
+   * also pauses as long as its last batch took, so that the next batch gathers more events and answers keep
+   * at least half of the loop. Under pressure, WebhooksFirst paces it further.
+   */
+  private async yieldToWebhooks(): Promise<void> {
+    const lastBatchMs = Date.now() - this.lastBatchStartedAt;
+    if (this.receiving && lastBatchMs > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(lastBatchMs, 100)));
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** One ingest transaction, as a unit of background work: under pressure it waits its turn behind webhook answers. */
   private async ingestUnit(items: IngestItem[]) {
     const release = await this.webhooksFirst.turn();
+    this.lastBatchStartedAt = Date.now();
     try {
       return await this.ingest.ingestBatch(items);
     } finally {
