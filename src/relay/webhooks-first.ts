@@ -78,7 +78,7 @@ export class WebhooksFirst implements OnApplicationShutdown {
     if (waitedMs > SLOW_ANSWER_MS) this.slowSinceSample++;
   }
 
-  /** Whether background work is being paced now (for metrics and tests). */
+  /** Whether background work is being paced now (tests). */
   get underPressure(): boolean {
     return this.pressure;
   }
