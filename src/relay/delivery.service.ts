@@ -81,40 +81,41 @@ export class DeliveryService {
     // SQLite leases the next head in the transaction that records an attempt: undefined when not tried.
     let leasedWithRecord: Message | null | undefined;
     for (let done = 0; ; done++) {
-      const release = await this.webhooksFirst.turn();
-      try {
-        if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
-          const now = new Date();
-          const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
-          if (claimed) {
-            const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
-            if (result.kind === 'retry') return;
-            leasedWithRecord = next;
-            continue;
-          }
-          // No head, or it waits for a retry, or another worker holds it: the head says which.
-        }
-        leasedWithRecord = undefined;
-        const head = await this.store.head(conversation.id);
-        if (!head) return;
-        const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
-        if (dueIn > 0 || done >= this.settings.batchPerJob) {
-          // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
-          let jobId = deliveryJobId(conversation.id, head.id, head.attempts);
-          // A delayed job may fire a little early; re-adding its own id would be ignored while it runs.
-          if (jobId === context?.jobId) jobId = `${jobId}-t${Date.now()}`;
-          await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
-          return;
-        }
-        const now = new Date();
-        // Another worker holds the head and carries on from it.
-        if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return;
-        const { result } = await this.attempt(head, conversation, delivery, false);
-        if (result.kind === 'retry') return;
-      } finally {
-        release();
-      }
+      const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, leasedWithRecord, context));
+      if (step === 'stop') return;
+      leasedWithRecord = step.leasedWithRecord;
     }
+  }
+
+  /** The job's next message: one unit of background work (WebhooksFirst). Answers whether the job goes on. */
+  private async deliverNext(
+    conversation: Conversation, delivery: Delivery, done: number, leasedWithRecord: Message | null | undefined, context?: JobContext,
+  ): Promise<'stop' | { leasedWithRecord: Message | null | undefined }> {
+    if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
+      const now = new Date();
+      const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+      if (claimed) {
+        const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
+        return result.kind === 'retry' ? 'stop' : { leasedWithRecord: next };
+      }
+      // No head, or it waits for a retry, or another worker holds it: the head says which.
+    }
+    const head = await this.store.head(conversation.id);
+    if (!head) return 'stop';
+    const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
+    if (dueIn > 0 || done >= this.settings.batchPerJob) {
+      // Waiting for a retry (or handing over for fairness): the job for that moment carries on.
+      let jobId = deliveryJobId(conversation.id, head.id, head.attempts);
+      // A delayed job may fire a little early; re-adding its own id would be ignored while it runs.
+      if (jobId === context?.jobId) jobId = `${jobId}-t${Date.now()}`;
+      await this.queue.add(DeliverConversation, { conversationId: conversation.id }, { jobId, delayMs: Math.max(0, dueIn) });
+      return 'stop';
+    }
+    const now = new Date();
+    // Another worker holds the head and carries on from it.
+    if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return 'stop';
+    const { result } = await this.attempt(head, conversation, delivery, false);
+    return result.kind === 'retry' ? 'stop' : { leasedWithRecord: undefined };
   }
 
   /**

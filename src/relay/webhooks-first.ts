@@ -83,7 +83,17 @@ export class WebhooksFirst implements OnApplicationShutdown {
     return this.pressure;
   }
 
-  /** Background work calls this before each unit, and the answer when the unit ends. */
+  /** Runs one unit of background work in its turn. */
+  async inTurn<T>(unit: () => Promise<T>): Promise<T> {
+    const release = await this.turn();
+    try {
+      return await unit();
+    } finally {
+      release();
+    }
+  }
+
+  /** A unit's turn: resolves when it may start, with the function to call when it ends (inTurn does both). */
   turn(): Promise<Release> {
     if (!this.pressure || this.stopped) return Promise.resolve(noop);
     return new Promise((resolve) => {

@@ -212,14 +212,11 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** One ingest transaction, as a unit of background work: under pressure it waits its turn behind webhook answers. */
-  private async ingestUnit(items: IngestItem[]) {
-    const release = await this.webhooksFirst.turn();
-    this.lastBatchStartedAt = Date.now();
-    try {
-      return await this.ingest.ingestBatch(items);
-    } finally {
-      release();
-    }
+  private ingestUnit(items: IngestItem[]) {
+    return this.webhooksFirst.inTurn(() => {
+      this.lastBatchStartedAt = Date.now();
+      return this.ingest.ingestBatch(items);
+    });
   }
 
   /**
