@@ -75,6 +75,12 @@ export class BullMqDriver extends JobQueue {
   }
 
   async close(): Promise<void> {
+    // A BullMQ queue or worker closed while its connection is still being set up has that set-up fail
+    // afterwards, and BullMQ reports it as an 'error' event after close() removed every listener: an
+    // unhandled "Connection is closed" (redis-connection.js, init().catch). So the set-up finishes first,
+    // for at most 2 s (Redis may be down).
+    const parts: Array<Queue | Worker> = [...this.workers, ...this.queues.values()];
+    await Promise.all(parts.map((part) => withTimeout(Promise.resolve(part.waitUntilReady()), 2000, 'not ready').catch(() => undefined)));
     await Promise.all(this.workers.map((worker) => worker.close()));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     for (const connection of [...this.workerConnections, this.connection]) {
