@@ -296,7 +296,8 @@ export class IngestService {
       const properties = Object.keys(change) as Array<keyof Conversation & string>;
       if (!properties.length) continue;
       properties.push('updatedAt');
-      const values = table.values({ ...change, updatedAt: now }, properties);
+      change.updatedAt = now;
+      const values = table.values(change, properties);
       await manager.query(`UPDATE ${table.table} SET ${properties.map((p) => `${table.column(p)} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
     }
   }
