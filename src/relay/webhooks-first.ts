@@ -2,17 +2,24 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 
 /**
- * Pressure starts when, over two samples in a row, the event loop was busy at least `from` of the time
- * and at least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their body had
- * arrived. It lasts while POSTs keep arriving and the loop stays busy at least `until` of the time:
- * lower, since pacing frees the loop and would otherwise switch itself off at once. Without slow answers
- * there is no pressure, however busy the loop, and a single slow sample (a collection, a long commit) is
- * not enough: a steady rate the process can serve keeps its background at full speed (at 500 events/s
- * on a machine that was 75-80 % busy with them, starting on one sample and lasting down to 75 % more
- * than doubled the end-to-end p99).
+ * Pressure starts when, over four samples in a row (200 ms), the event loop was busy at least `from` of
+ * the time and at least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their
+ * body had arrived. It lasts while POSTs keep arriving and the loop stays busy at least `until` of the
+ * time (lower, since pacing frees the loop and would otherwise switch itself off at once), and ends
+ * after two samples in a row without that.
+ *
+ * Without slow answers there is no pressure, however busy the loop. A steady rate the process can serve
+ * must keep its background at full speed: at 500 events/s the storing and delivering come in bursts of
+ * 50-100 ms (a batch, then its deliveries) that make two samples slow now and then, and a delivery or a
+ * batch that waits its turn then waits behind every unit queued before it (end-to-end p99 65-70 ms when
+ * two samples started pressure, 54-56 ms with four). A saturating burst stays slow for seconds, so
+ * starting 100 ms later costs it little. Ended on one quiet sample, pressure flickered off in 15-40 % of
+ * the samples of such a burst, and each restart waited for slow samples again (1-event ingest 26-32 %
+ * of the bare server, 38-41 % with two quiet samples to end).
  */
 const BUSY_UTILIZATION = { from: 0.9, until: 0.85 };
-const SLOW_SAMPLES_TO_START = 2;
+const SLOW_SAMPLES_TO_START = 4;
+const QUIET_SAMPLES_TO_END = 2;
 const SLOW_ANSWER_MS = 5;
 const SLOW_ANSWERS_SHARE = 0.1;
 const SAMPLE_EVERY_MS = 50;
@@ -51,6 +58,7 @@ export class WebhooksFirst implements OnApplicationShutdown {
   private slowSinceSample = 0;
   private pressure = false;
   private slowSamplesInARow = 0;
+  private quietSamplesInARow = 0;
   private lastUtilization = performance.eventLoopUtilization();
   private readonly sampler: NodeJS.Timeout;
   private readonly waiting: Array<(release: Release) => void> = [];
@@ -114,7 +122,8 @@ export class WebhooksFirst implements OnApplicationShutdown {
     const arriving = this.postsInFlight > 0 || this.receivedSinceSample > 0;
     const slow = arriving && utilization >= BUSY_UTILIZATION.from && this.slowSinceSample > 0 && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample;
     this.slowSamplesInARow = slow ? this.slowSamplesInARow + 1 : 0;
-    this.pressure = this.pressure ? arriving && utilization >= BUSY_UTILIZATION.until : this.slowSamplesInARow >= SLOW_SAMPLES_TO_START;
+    this.quietSamplesInARow = arriving && utilization >= BUSY_UTILIZATION.until ? 0 : this.quietSamplesInARow + 1;
+    this.pressure = this.pressure ? this.quietSamplesInARow < QUIET_SAMPLES_TO_END : this.slowSamplesInARow >= SLOW_SAMPLES_TO_START;
     this.receivedSinceSample = 0;
     this.answeredSinceSample = 0;
     this.slowSinceSample = 0;
