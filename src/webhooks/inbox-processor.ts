@@ -205,7 +205,8 @@ export class InboxProcessor implements OnApplicationBootstrap, BeforeApplication
    * also pauses as long as its last batch took, so that the next batch gathers more events and answers keep
    * at least half of the loop. Under pressure, WebhooksFirst paces it further. Only on SQLite: there a
    * batch's time is the loop's time, while on MySQL it is mostly waiting for round trips, with the loop free
-   * meanwhile, and pausing as long again halved the rate at which the inbox was turned into messages.
+   * meanwhile (at 500 events/s on MariaDB, messages were rows 2 s after their POST with the pause, 0.2-0.4 s
+   * without).
    */
   private async yieldToWebhooks(): Promise<void> {
     const lastBatchMs = Date.now() - this.lastBatchStartedAt;
