@@ -47,7 +47,6 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), file: this.config.database.file, intervalMs: CHECKPOINT_INTERVAL_MS },
     });
-    worker.unref();
     worker.on('message', (message: { error?: string }) => {
       if (message.error) this.logger.warn(`A WAL checkpoint failed (the next one tries again): ${message.error}`);
     });
@@ -58,6 +57,9 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn('The checkpoint thread exited; the relay checkpoints the WAL itself again');
       this.autocheckpoint(DEFAULT_AUTOCHECKPOINT_PAGES);
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a relay whose start
+    // failed after this point (its port taken, say) then never exited.
+    worker.unref();
     this.worker = worker;
     this.autocheckpoint(FALLBACK_AUTOCHECKPOINT_PAGES);
   }

@@ -54,6 +54,17 @@ describe('SQLite checkpoint thread', () => {
     expect(autocheckpoint()).toBe(1000);
   });
 
+  it('does not keep the process alive by itself (a relay whose start failed must still exit)', async () => {
+    // getActiveResourcesInfo lists what keeps the event loop alive; the thread and its message port must not.
+    const threadHandles = () => process.getActiveResourcesInfo().filter((type) => type === 'MessagePort' || type === 'Worker').length;
+    const second = new SqliteCheckpointer({ database: { kind: 'sqlite', file } } as AppConfig, new Database(dataSource));
+    const before = threadHandles();
+    second.onModuleInit();
+    const running = threadHandles();
+    await second.onApplicationShutdown();
+    expect(running).toBe(before);
+  });
+
   it('does nothing on MySQL', () => {
     const onMysql = new SqliteCheckpointer({ database: { kind: 'mysql', url: 'mysql://x' } } as AppConfig, new Database(dataSource));
     onMysql.onModuleInit();

@@ -53,25 +53,28 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logger = options.logLines
     ? pino({ level: 'debug' }, { write: (line: string) => void options.logLines!.push(line) })
     : undefined;
-  let app: NestExpressApplication;
+  let app: NestExpressApplication | undefined;
   try {
     app = await createApp(config, { logger, modules: options.modules });
     await app.listen(port, '127.0.0.1');
   } catch (error) {
+    // A start that failed half-way (in a module's init, or on listen) may hold connections and threads.
+    await app?.close().catch(() => undefined);
     await scratch?.drop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   let closed = false;
+  const started = app;
   return {
-    app,
+    app: started,
     config,
     url: config.publicUrl,
-    get: (token) => app.get(token as never),
+    get: (token) => started.get(token as never),
     close: async () => {
       if (closed) return;
       closed = true;
-      await app.close();
+      await started.close();
       await scratch?.drop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
