@@ -57,8 +57,8 @@ export class SqliteCheckpointer implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn('The checkpoint thread exited; the relay checkpoints the WAL itself again');
       this.autocheckpoint(DEFAULT_AUTOCHECKPOINT_PAGES);
     });
-    // After the listeners: adding a 'message' listener refs the worker's port again, and a relay whose start
-    // failed after this point (its port taken, say) then never exited.
+    // After the listeners: adding a 'message' listener refs the worker's port again. main.ts exits on a failed
+    // start, but a process that keeps going after one (a test runner) then never ended.
     worker.unref();
     this.worker = worker;
     this.autocheckpoint(FALLBACK_AUTOCHECKPOINT_PAGES);

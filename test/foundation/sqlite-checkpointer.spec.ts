@@ -54,7 +54,7 @@ describe('SQLite checkpoint thread', () => {
     expect(autocheckpoint()).toBe(1000);
   });
 
-  it('does not keep the process alive by itself (a relay whose start failed must still exit)', async () => {
+  it('does not keep the process alive by itself (one whose relay failed to start must still end)', async () => {
     // getActiveResourcesInfo lists what keeps the event loop alive; the thread and its message port must not.
     const threadHandles = () => process.getActiveResourcesInfo().filter((type) => type === 'MessagePort' || type === 'Worker').length;
     const second = new SqliteCheckpointer({ database: { kind: 'sqlite', file } } as AppConfig, new Database(dataSource));
