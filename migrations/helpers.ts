@@ -31,3 +31,14 @@ export function bytes(queryRunner: QueryRunner, name: string): TableColumnOption
 export function index(table: string, columns: string[], unique = false): TableIndexOptions {
   return { name: `${unique ? 'uq' : 'ix'}_${table}_${columns.join('_')}`.slice(0, 64), columnNames: columns, isUnique: unique };
 }
+
+/**
+ * An index of only the rows whose columns hold the given values, in the order of `columns`. SQLite gets a
+ * partial index, which holds just those rows; MySQL has no partial indexes, so there the filtered columns
+ * lead an index of every row. Either way a query that names those values reads no row outside them.
+ */
+export function filteredIndex(queryRunner: QueryRunner, name: string, filter: Record<string, string>, columns: string[]): TableIndexOptions {
+  const filtered = Object.keys(filter);
+  if (isMysql(queryRunner)) return { name, columnNames: [...filtered, ...columns] };
+  return { name, columnNames: columns, where: filtered.map((column) => `"${column}" = '${filter[column]}'`).join(' AND ') };
+}

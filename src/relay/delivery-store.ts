@@ -31,8 +31,13 @@ export type NewState = { at: Date } & (
 type Row = Record<string, unknown>;
 type Statement = [sql: string, parameters: unknown[]];
 
-const HEAD_ORDER = 'ORDER BY occurred_at ASC, part ASC, id ASC LIMIT 1';
-const HEAD_OF_CONVERSATION = `SELECT id FROM messages WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' ${HEAD_ORDER}`;
+/**
+ * A conversation's oldest queued inbound message (its head), the one delivered next: `SELECT <columns> ${HEAD_OF_CONVERSATION}`
+ * with the conversation id. The index ix_messages_queued_in_head holds these rows in this order, so the lookup
+ * reads one index entry however many messages the conversation had before.
+ */
+export const HEAD_OF_CONVERSATION = `FROM messages WHERE conversation_id = ? AND direction = 'in' AND status = 'queued'
+  ORDER BY occurred_at ASC, part ASC, id ASC LIMIT 1`;
 const FREE_AND_DUE = '(locked_until IS NULL OR locked_until < ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)';
 
 /**
@@ -77,10 +82,7 @@ export class DeliveryStore {
 
   /** The oldest queued inbound message of the conversation, leased or not, due or not. */
   async head(conversationId: string): Promise<Message | null> {
-    const rows = await this.select(
-      `SELECT * FROM messages WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' ${HEAD_ORDER}`,
-      [conversationId],
-    );
+    const rows = await this.select(`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]);
     return rows.length ? this.tables().messages.read(rows[0]) : null;
   }
 
@@ -162,7 +164,7 @@ export class DeliveryStore {
   private claimHeadStatement(conversationId: string, now: Date, leaseUntil: Date): Statement {
     const at = this.date(now);
     return [
-      `UPDATE messages SET locked_until = ? WHERE id = (${HEAD_OF_CONVERSATION}) AND status = 'queued' AND ${FREE_AND_DUE} RETURNING *`,
+      `UPDATE messages SET locked_until = ? WHERE id = (SELECT id ${HEAD_OF_CONVERSATION}) AND status = 'queued' AND ${FREE_AND_DUE} RETURNING *`,
       [this.date(leaseUntil), conversationId, at, at],
     ];
   }
