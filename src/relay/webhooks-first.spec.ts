@@ -76,6 +76,12 @@ describe('WebhooksFirst', () => {
     await longer.stop();
   });
 
+  it('starts pacing when the loop is saturated and answers wait a few milliseconds (a fast machine)', async () => {
+    const load = webhookLoad(gate, 3);
+    await until(() => gate.underPressure);
+    await load.stop();
+  });
+
   it('paces background work to a fifth of the loop while webhook answers wait, and lets it all go when the POSTs stop', async () => {
     const load = webhookLoad(gate, 20);
     await until(() => gate.underPressure);
