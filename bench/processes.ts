@@ -62,9 +62,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** One relay process from dist/ (`node dist/src/main.js`), ready once /health/ready answers 200. */
-export async function startRelay(env: Record<string, string>, options: { cpuProfDir?: string; name: string }): Promise<Child> {
+export async function startRelay(env: Record<string, string>, options: { cpuProfDir?: string; nodeFlags?: string[]; name: string }): Promise<Child> {
   const port = Number(env.PORT);
-  const args = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), join(ROOT, 'dist', 'src', 'main.js')];
+  const args = [...(options.nodeFlags ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), join(ROOT, 'dist', 'src', 'main.js')];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = track(child);
   const url = `http://127.0.0.1:${port}`;

@@ -36,6 +36,7 @@ const USAGE = `npm run bench -- [options]
   --database-url <url>    MariaDB/MySQL server (default DATABASE_URL; else embedded SQLite). A fresh database per scenario is created and dropped.
   --redis-url <url>       Redis (default REDIS_URL; else the in-process queue). Keys under a unique prefix, deleted afterwards.
   --cpu-prof              write V8 CPU profiles of the relay processes next to the results
+  --node-flags <flags>    node/V8 flags for the relay processes, space-separated (e.g. "--max-semi-space-size=8"), to compare settings
   --out <file>            JSON results (default bench/results/<timestamp>.json)
 `;
 
@@ -57,7 +58,7 @@ function parseArgs(argv: string[]): RunOptions {
     if (value === undefined) throw new Error(`--${name} needs a value\n\n${USAGE}`);
     args.set(name, value);
   }
-  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'scaleout-concurrency', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'out'];
+  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'scaleout-concurrency', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'node-flags', 'out'];
   for (const name of args.keys()) if (!known.includes(name)) throw new Error(`Unknown option --${name}\n\n${USAGE}`);
   const number = (name: string, fallback: number) => {
     const raw = args.get(name);
@@ -92,8 +93,15 @@ function parseArgs(argv: string[]): RunOptions {
     databaseUrl: args.get('database-url') ?? process.env.DATABASE_URL,
     redisUrl: args.get('redis-url') ?? process.env.REDIS_URL,
     cpuProfDir: args.has('cpu-prof') ? join(dirname(out), `prof-${stamp}`) : undefined,
+    nodeFlags: nodeFlags(args.get('node-flags')),
     out,
   };
+}
+
+function nodeFlags(raw: string | undefined): string[] {
+  const flags = (raw ?? '').split(' ').filter(Boolean);
+  for (const flag of flags) if (!flag.startsWith('--')) throw new Error(`--node-flags takes flags that start with -- (got "${flag}")`);
+  return flags;
 }
 
 function formatTable(rows: Row[]): string {
@@ -110,7 +118,7 @@ function formatTable(rows: Row[]): string {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const backend = `${options.databaseUrl ? 'MariaDB' : 'SQLite'} + ${options.redisUrl ? 'BullMQ/Redis' : 'in-process queue'}`;
-  log(`bench: ${options.scenarios.join(', ')} on ${backend}, ${options.durationS} s per step, ${cpus().length} cores`);
+  log(`bench: ${options.scenarios.join(', ')} on ${backend}, ${options.durationS} s per step, ${cpus().length} cores${options.nodeFlags.length ? `, relay flags ${options.nodeFlags.join(' ')}` : ''}`);
   const sandboxes = await Sandboxes.start(options);
   const collector = new Collector(sandboxes.contactCenter);
   let tags = 0;

@@ -24,6 +24,8 @@ export interface BenchOptions {
   pages: number;
   customersPerPage: number;
   cpuProfDir?: string;
+  /** node/V8 flags for the relay processes. */
+  nodeFlags: string[];
 }
 
 export interface FacebookPage extends PageLoad {
@@ -140,7 +142,7 @@ export class RelayUnderTest {
   /** Starts a relay process; `all` on the embedded queue, `api`/`worker` with Redis. */
   async start(role: 'all' | 'api' | 'worker', env: Record<string, string> = {}): Promise<Child> {
     const port = await freePort();
-    const child = await startRelay({ ...this.env, ...env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ROLE: role }, { name: `${this.name}-${role}`, cpuProfDir: this.options.cpuProfDir });
+    const child = await startRelay({ ...this.env, ...env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ROLE: role }, { name: `${this.name}-${role}`, cpuProfDir: this.options.cpuProfDir, nodeFlags: this.options.nodeFlags });
     this.children.push(child);
     return child;
   }
