@@ -5,6 +5,14 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
+/** The node flags production runs the relay with: those of `npm run start:prod` (package.json), so the bench measures the same process. */
+export function productionNodeFlags(): string[] {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const words = script.split(/\s+/);
+  if (words[0] !== 'node' || words[words.length - 1] !== 'dist/src/main.js') throw new Error(`start:prod is not "node [flags] dist/src/main.js": ${script}`);
+  return words.slice(1, -1);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Collector } from './collector';
 import type { BenchContext, Row, RunOptions, ScenarioResult } from './context';
 import { log } from './load';
+import { productionNodeFlags } from './processes';
 import { drainScenario } from './scenarios/drain';
 import { e2eScenario } from './scenarios/e2e';
 import { ingestScenario } from './scenarios/ingest';
@@ -36,7 +37,8 @@ const USAGE = `npm run bench -- [options]
   --database-url <url>    MariaDB/MySQL server (default DATABASE_URL; else embedded SQLite). A fresh database per scenario is created and dropped.
   --redis-url <url>       Redis (default REDIS_URL; else the in-process queue). Keys under a unique prefix, deleted afterwards.
   --cpu-prof              write V8 CPU profiles of the relay processes next to the results
-  --node-flags <flags>    node/V8 flags for the relay processes, space-separated (e.g. "--max-semi-space-size=8"), to compare settings
+  --node-flags <flags>    node/V8 flags for the relay processes, space-separated, instead of those of npm run start:prod
+                          (to compare settings: "--max-semi-space-size=16"; "" for none)
   --out <file>            JSON results (default bench/results/<timestamp>.json)
 `;
 
@@ -93,7 +95,7 @@ function parseArgs(argv: string[]): RunOptions {
     databaseUrl: args.get('database-url') ?? process.env.DATABASE_URL,
     redisUrl: args.get('redis-url') ?? process.env.REDIS_URL,
     cpuProfDir: args.has('cpu-prof') ? join(dirname(out), `prof-${stamp}`) : undefined,
-    nodeFlags: nodeFlags(args.get('node-flags')),
+    nodeFlags: args.has('node-flags') ? nodeFlags(args.get('node-flags')) : productionNodeFlags(),
     out,
   };
 }
@@ -118,7 +120,7 @@ function formatTable(rows: Row[]): string {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const backend = `${options.databaseUrl ? 'MariaDB' : 'SQLite'} + ${options.redisUrl ? 'BullMQ/Redis' : 'in-process queue'}`;
-  log(`bench: ${options.scenarios.join(', ')} on ${backend}, ${options.durationS} s per step, ${cpus().length} cores${options.nodeFlags.length ? `, relay flags ${options.nodeFlags.join(' ')}` : ''}`);
+  log(`bench: ${options.scenarios.join(', ')} on ${backend}, ${options.durationS} s per step, ${cpus().length} cores, relay flags ${options.nodeFlags.join(' ') || '(none)'}`);
   const sandboxes = await Sandboxes.start(options);
   const collector = new Collector(sandboxes.contactCenter);
   let tags = 0;

@@ -24,7 +24,7 @@ export interface BenchOptions {
   pages: number;
   customersPerPage: number;
   cpuProfDir?: string;
-  /** node/V8 flags for the relay processes. */
+  /** node/V8 flags for the relay processes (by default those of `npm run start:prod`). */
   nodeFlags: string[];
 }
 
