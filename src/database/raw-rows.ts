@@ -24,6 +24,12 @@ export class RawRows<T extends ObjectLiteral> {
     return this.columns.map((column) => this.dataSource.driver.escape(column.databaseName)).join(', ');
   }
 
+  /** `t.a AS p_a, t.b AS p_b`: every column of the entity from table alias `alias`, named with `prefix`, for `read(row, prefix)` (a join). */
+  prefixedSelectList(alias: string, prefix: string): string {
+    const escape = (name: string) => this.dataSource.driver.escape(name);
+    return this.columns.map((column) => `${alias}.${escape(column.databaseName)} AS ${escape(prefix + column.databaseName)}`).join(', ');
+  }
+
   /** The escaped column name of a property. */
   column(property: keyof T & string): string {
     return this.dataSource.driver.escape(this.columnOf(property).databaseName);
@@ -58,10 +64,10 @@ export class RawRows<T extends ObjectLiteral> {
     return properties.map((property) => this.value(property, entity[property]));
   }
 
-  /** A row of `SELECT ${selectList}` as the entity a repository would return. */
-  read(row: Record<string, unknown>): T {
+  /** A row of `SELECT ${selectList}` (or of `prefixedSelectList` with this prefix) as the entity a repository would return. */
+  read(row: Record<string, unknown>, prefix = ''): T {
     const entity: Record<string, unknown> = {};
-    for (const column of this.columns) entity[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
+    for (const column of this.columns) entity[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[prefix + column.databaseName], column);
     return entity as T;
   }
 

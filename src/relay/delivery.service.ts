@@ -36,6 +36,16 @@ interface DecryptedTarget {
   signingSecret: string | null;
 }
 
+/**
+ * What a job already knows of its conversation's head when it goes on to the next message: on SQLite,
+ * `leased` (the head leased in the commit that recorded the last attempt, null: none); on MySQL, `read`
+ * (read with the conversation at the job's start, null: none). Neither: look it up.
+ */
+interface KnownHead {
+  leased?: Message | null;
+  read?: Message | null;
+}
+
 const LAST_DELIVERY_WRITE_MS = 10_000;
 const DECRYPTED_TARGET_TTL_MS = 60_000;
 const DECRYPTED_TARGETS_MAX = 10_000;
@@ -70,7 +80,7 @@ export class DeliveryService {
 
   @JobHandler(DeliverConversation)
   async deliverConversation(data: { conversationId: string }, context?: JobContext): Promise<void> {
-    const loaded = await this.store.conversationWithIntegration(data.conversationId);
+    const loaded = await this.store.conversationForDelivery(data.conversationId);
     if (!loaded) return;
     const { conversation, integration } = loaded;
     if (!integration.enabled) {
@@ -78,29 +88,26 @@ export class DeliveryService {
       return;
     }
     const delivery = this.deliveryTo(integration);
-    // SQLite leases the next head in the transaction that records an attempt: undefined when not tried.
-    let leasedWithRecord: Message | null | undefined;
+    let known: KnownHead = loaded.head === undefined ? {} : { read: loaded.head };
     for (let done = 0; ; done++) {
-      const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, leasedWithRecord, context));
+      const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, known, context));
       if (step === 'stop') return;
-      leasedWithRecord = step.leasedWithRecord;
+      known = step;
     }
   }
 
   /** The job's next message: one unit of background work (WebhooksFirst). Answers whether the job goes on. */
-  private async deliverNext(
-    conversation: Conversation, delivery: Delivery, done: number, leasedWithRecord: Message | null | undefined, context?: JobContext,
-  ): Promise<'stop' | { leasedWithRecord: Message | null | undefined }> {
+  private async deliverNext(conversation: Conversation, delivery: Delivery, done: number, known: KnownHead, context?: JobContext): Promise<'stop' | KnownHead> {
     if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
       const now = new Date();
-      const claimed = leasedWithRecord !== undefined ? leasedWithRecord : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+      const claimed = known.leased !== undefined ? known.leased : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
       if (claimed) {
         const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
-        return result.kind === 'retry' ? 'stop' : { leasedWithRecord: next };
+        return result.kind === 'retry' ? 'stop' : { leased: next };
       }
       // No head, or it waits for a retry, or another worker holds it: the head says which.
     }
-    const head = await this.store.head(conversation.id);
+    const head = known.read !== undefined ? known.read : await this.store.head(conversation.id);
     if (!head) return 'stop';
     const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - Date.now();
     if (dueIn > 0 || done >= this.settings.batchPerJob) {
@@ -115,7 +122,7 @@ export class DeliveryService {
     // Another worker holds the head and carries on from it.
     if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return 'stop';
     const { result } = await this.attempt(head, conversation, delivery, false);
-    return result.kind === 'retry' ? 'stop' : { leasedWithRecord: undefined };
+    return result.kind === 'retry' ? 'stop' : {};
   }
 
   /**

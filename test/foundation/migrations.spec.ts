@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
-import { HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
+import { Database } from '../../src/database/database';
+import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
 import { mysqlBackendAvailable } from '../support/backends';
 import { createScratchMysqlDatabase } from '../support/test-database';
 
@@ -65,7 +66,7 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     expect(Buffer.from(row.data).length).toBe(bytes.length);
   });
 
-  it("finds a conversation's next message to deliver without reading the ones delivered before it", async () => {
+  it("finds a conversation's next message to deliver without reading the ones delivered before it, alone and with the conversation", async () => {
     // A conversation with a long delivered history, and a backlog queued in other conversations: through
     // the conversation's index or through the status index, the lookup read about 3,000 rows.
     const conversationId = 'c-long-history';
@@ -91,6 +92,24 @@ describe.each(databases)('migrations on %s', (_name, open) => {
         const [head] = await runner.query(`SELECT id ${HEAD_OF_CONVERSATION}`, [conversationId]);
         expect(head.id).toBe('m-head');
         expect((await readNext()) - before).toBeLessThan(10);
+
+        // A delivery job's first statement reads the head with the conversation and its integration, through the same index.
+        await runner.query(
+          `INSERT INTO integrations (id, tenant_id, name, page_id, page_name, openchannel_url_enc, reply_token_hash, reply_token_enc, wall_posts, enabled, status,
+             human_agent_tag, forward_reactions, forward_edits, page_subscribed, created_at, updated_at)
+           VALUES ('i1', 't1', 'Shop', 'p1', 'Shop', 'url', 'hash', 'token', 0, 1, 'active', 0, 0, 0, 1, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
+        );
+        const conversationRow = (id: string) => [id, 't1', 'i1', 'messenger', `psid-${id}`, '', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000'];
+        await runner.query(
+          `INSERT INTO conversations (id, tenant_id, integration_id, channel, customer_id, thread_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [...conversationRow(conversationId), ...conversationRow('c-none-queued')],
+        );
+        const store = new DeliveryStore(new Database(dataSource));
+        const beforeJob = await readNext();
+        const loaded = await store.conversationForDelivery(conversationId);
+        expect((await readNext()) - beforeJob).toBeLessThan(10);
+        expect(loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1', enabled: true }, head: { id: 'm-head', status: 'queued', occurredAt: 1_700_000_003_000 } });
+        expect((await store.conversationForDelivery('c-none-queued'))?.head).toBeNull();
       } else {
         const [head] = await runner.query(`SELECT id ${HEAD_OF_CONVERSATION}`, [conversationId]);
         expect(head.id).toBe('m-head');
@@ -101,6 +120,8 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     } finally {
       await runner.release();
       await dataSource.query('DELETE FROM messages');
+      await dataSource.query('DELETE FROM conversations');
+      await dataSource.query('DELETE FROM integrations');
     }
   });
 
