@@ -33,12 +33,16 @@ export function index(table: string, columns: string[], unique = false): TableIn
 }
 
 /**
- * An index of only the rows whose columns hold the given values, in the order of `columns`. SQLite gets a
- * partial index, which holds just those rows; MySQL has no partial indexes, so there the filtered columns
- * lead an index of every row. Either way a query that names those values reads no row outside them.
+ * An index of only the rows whose columns hold the given values (one, or any of a list), in the order of
+ * `columns`. SQLite gets a partial index, which holds just those rows; MySQL has no partial indexes, so there
+ * the filtered columns lead an index of every row. Either way a query that names those values reads no row
+ * outside them. SQLite uses a partial index only for a query whose WHERE repeats each of its terms as written
+ * (`direction = 'in'`, `status IN ('a', 'b')`, with literals, not parameters).
  */
-export function filteredIndex(queryRunner: QueryRunner, name: string, filter: Record<string, string>, columns: string[]): TableIndexOptions {
+export function filteredIndex(queryRunner: QueryRunner, name: string, filter: Record<string, string | string[]>, columns: string[]): TableIndexOptions {
   const filtered = Object.keys(filter);
   if (isMysql(queryRunner)) return { name, columnNames: [...filtered, ...columns] };
-  return { name, columnNames: columns, where: filtered.map((column) => `"${column}" = '${filter[column]}'`).join(' AND ') };
+  const term = (column: string, value: string | string[]) =>
+    typeof value === 'string' ? `"${column}" = '${value}'` : `"${column}" IN (${value.map((v) => `'${v}'`).join(', ')})`;
+  return { name, columnNames: columns, where: filtered.map((column) => term(column, filter[column])).join(' AND ') };
 }

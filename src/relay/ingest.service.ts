@@ -64,6 +64,13 @@ const LAST_EVENT_WRITE_MS = 10_000;
  * (conversations, message rows deduplicated by key, receipts, and the inbox rows they came from),
  * then the delivery jobs in bulk.
  */
+/**
+ * The outbound messages a receipt can still move (sent, not read yet), as ix_messages_out_unread's filter: through
+ * that index a receipt reads these alone, however long the conversation. SQLite uses the partial index only for a
+ * statement that repeats these terms as written.
+ */
+export const UNREAD_OUTBOUND = "direction = 'out' AND status IN ('sending', 'sent', 'delivered')";
+
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger('Ingest');
@@ -359,8 +366,8 @@ export class IngestService {
       if (conversation) {
         await repo.createQueryBuilder().update(Message)
           .set({ status: receipt.status, updatedAt: now })
-          .where('conversation_id = :conversationId AND direction = :out AND status IN (:...from) AND occurred_at <= :watermark', {
-            conversationId: conversation.id, out: 'out', from, watermark: receipt.watermark,
+          .where(`conversation_id = :conversationId AND ${UNREAD_OUTBOUND} AND status IN (:...from) AND occurred_at <= :watermark`, {
+            conversationId: conversation.id, from, watermark: receipt.watermark,
           })
           .execute();
       }

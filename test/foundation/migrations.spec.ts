@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
 import { Database } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
+import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
 import { mysqlBackendAvailable } from '../support/backends';
 import { createScratchMysqlDatabase } from '../support/test-database';
 
@@ -22,6 +23,27 @@ if (mysqlBackendAvailable()) {
     return { dataSource: createDataSource({ database: { kind: 'mysql', url: scratch.url } }), drop: scratch.drop };
   }]);
 }
+
+type MessageRow = [id: string, conversationId: string, direction: 'in' | 'out', status: string, at: number];
+
+/** Message rows with just the columns the delivery and receipt statements look at (500 per INSERT). */
+async function insertMessages(dataSource: DataSource, rows: MessageRow[]): Promise<void> {
+  const columns = 'id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at';
+  const values = rows.map(([id, conversation, direction, status, at]) =>
+    [id, 't1', 'i1', conversation, direction, 'text', 'message', status, 1, 1_700_000_000_000 + at, 0, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000']);
+  for (let start = 0; start < values.length; start += 500) {
+    const slice = values.slice(start, start + 500);
+    await dataSource.query(`INSERT INTO messages (${columns}) VALUES ${slice.map((row) => `(${row.map(() => '?').join(', ')})`).join(', ')}`, slice.flat());
+  }
+}
+
+/** MySQL: rows read past the first, in index order or by scanning. One connection, so its session counters count its own statements alone. */
+async function rowsRead(runner: QueryRunner): Promise<number> {
+  return (await runner.query("SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_prev', 'Handler_read_rnd_next')"))
+    .reduce((sum: number, row: { Value: string }) => sum + Number(row.Value), 0);
+}
+
+const padded = (prefix: string, i: number) => `${prefix}${String(i).padStart(6, '0')}`;
 
 describe.each(databases)('migrations on %s', (_name, open) => {
   let dataSource: DataSource;
@@ -71,27 +93,18 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     // the conversation's index or through the status index, the lookup read about 3,000 rows.
     const conversationId = 'c-long-history';
     const delivered = 3000;
-    const rows: unknown[][] = [];
-    const message = (id: string, conversation: string, status: string, at: number) =>
-      [id, 't1', 'i1', conversation, 'in', 'text', 'message', status, 1, 1_700_000_000_000 + at, 0, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000'];
-    for (let i = 0; i < delivered; i++) rows.push(message(`m${String(i).padStart(6, '0')}`, conversationId, 'delivered', i));
-    rows.push(message('m-head', conversationId, 'queued', delivered));
-    for (let i = 0; i < 3000; i++) rows.push(message(`o${String(i).padStart(6, '0')}`, `c-other-${i}`, 'queued', i));
-    const columns = 'id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at';
-    for (let start = 0; start < rows.length; start += 500) {
-      const slice = rows.slice(start, start + 500);
-      await dataSource.query(`INSERT INTO messages (${columns}) VALUES ${slice.map((row) => `(${row.map(() => '?').join(', ')})`).join(', ')}`, slice.flat());
-    }
+    const rows: MessageRow[] = [];
+    for (let i = 0; i < delivered; i++) rows.push([padded('m', i), conversationId, 'in', 'delivered', i]);
+    rows.push(['m-head', conversationId, 'in', 'queued', delivered]);
+    for (let i = 0; i < 3000; i++) rows.push([padded('o', i), `c-other-${i}`, 'in', 'queued', i]);
+    await insertMessages(dataSource, rows);
     const runner = dataSource.createQueryRunner();
     try {
       if (dataSource.options.type === 'mysql') {
-        // Rows read past the first, in index order or by scanning; one connection, so its session counters count this statement alone.
-        const readNext = async () => (await runner.query("SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_prev', 'Handler_read_rnd_next')"))
-          .reduce((sum: number, row: { Value: string }) => sum + Number(row.Value), 0);
-        const before = await readNext();
+        const before = await rowsRead(runner);
         const [head] = await runner.query(`SELECT id ${HEAD_OF_CONVERSATION}`, [conversationId]);
         expect(head.id).toBe('m-head');
-        expect((await readNext()) - before).toBeLessThan(10);
+        expect((await rowsRead(runner)) - before).toBeLessThan(10);
 
         // A delivery job's first statement reads the head with the conversation and its integration, through the same index.
         await runner.query(
@@ -105,9 +118,9 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           [...conversationRow(conversationId), ...conversationRow('c-none-queued')],
         );
         const store = new DeliveryStore(new Database(dataSource));
-        const beforeJob = await readNext();
+        const beforeJob = await rowsRead(runner);
         const loaded = await store.conversationForDelivery(conversationId);
-        expect((await readNext()) - beforeJob).toBeLessThan(10);
+        expect((await rowsRead(runner)) - beforeJob).toBeLessThan(10);
         expect(loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1', enabled: true }, head: { id: 'm-head', status: 'queued', occurredAt: 1_700_000_003_000 } });
         expect((await store.conversationForDelivery('c-none-queued'))?.head).toBeNull();
       } else {
@@ -122,6 +135,37 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       await dataSource.query('DELETE FROM messages');
       await dataSource.query('DELETE FROM conversations');
       await dataSource.query('DELETE FROM integrations');
+    }
+  });
+
+  it("marks the messages a read receipt covers without reading the conversation's history", async () => {
+    // 3,000 messages each way already read or delivered, and three replies not read yet (one after the watermark);
+    // through the conversation's index the receipt read all 6,000. SQLite has a partial index for it; on MySQL the
+    // delivery head's index, led by direction and status, serves it.
+    const conversationId = 'c-read-history';
+    const rows: MessageRow[] = [];
+    for (let i = 0; i < 3000; i++) rows.push([padded('in', i), conversationId, 'in', 'delivered', 2 * i], [padded('out', i), conversationId, 'out', 'read', 2 * i + 1]);
+    rows.push(['r-sending', conversationId, 'out', 'sending', 6001], ['r-sent', conversationId, 'out', 'sent', 6002], ['r-later', conversationId, 'out', 'sent', 6010]);
+    for (let i = 0; i < 1000; i++) rows.push([padded('x', i), `c-other-${i}`, 'out', 'sent', i]);
+    await insertMessages(dataSource, rows);
+    const receipt = `UPDATE messages SET status = 'read' WHERE conversation_id = ? AND ${UNREAD_OUTBOUND} AND status IN (?, ?, ?) AND occurred_at <= ?`;
+    const parameters = [conversationId, 'sending', 'sent', 'delivered', 1_700_000_006_005];
+    const runner = dataSource.createQueryRunner();
+    try {
+      if (dataSource.options.type === 'mysql') {
+        const before = await rowsRead(runner);
+        await runner.query(receipt, parameters);
+        expect((await rowsRead(runner)) - before).toBeLessThan(10);
+      } else {
+        const plan = (await runner.query(`EXPLAIN QUERY PLAN ${receipt}`, parameters)).map((step: { detail: string }) => step.detail).join('\n');
+        expect(plan).toMatch(/USING INDEX ix_messages_out_unread \(conversation_id=\? AND occurred_at<\?\)/);
+        await runner.query(receipt, parameters);
+      }
+      const unread = await runner.query(`SELECT id FROM messages WHERE conversation_id = ? AND direction = 'out' AND status <> 'read'`, [conversationId]);
+      expect(unread.map((row: { id: string }) => row.id)).toEqual(['r-later']);
+    } finally {
+      await runner.release();
+      await dataSource.query('DELETE FROM messages');
     }
   });
 
