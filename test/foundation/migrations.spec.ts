@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
 import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
@@ -165,6 +165,21 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       expect(unread.map((row: { id: string }) => row.id)).toEqual(['r-later']);
     } finally {
       await runner.release();
+      await dataSource.query('DELETE FROM messages');
+    }
+  });
+
+  it('runs raw statements through Database.run: rows read, rows changed, and a failure as a QueryFailedError', async () => {
+    const database = new Database(dataSource);
+    await insertMessages(dataSource, [['run-1', 'c-run', 'in', 'queued', 1], ['run-2', 'c-run', 'in', 'queued', 2]]);
+    try {
+      const read = await database.run(`SELECT id FROM messages WHERE conversation_id = ? ORDER BY id`, ['c-run']);
+      expect(read).toEqual({ records: [{ id: 'run-1' }, { id: 'run-2' }], affected: 0 });
+      expect((await database.run(`UPDATE messages SET status = 'delivered' WHERE conversation_id = ?`, ['c-run'])).affected).toBe(2);
+      const duplicate = database.run(`INSERT INTO messages (id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at)
+        SELECT id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at FROM messages WHERE id = ?`, ['run-1']);
+      await expect(duplicate).rejects.toBeInstanceOf(QueryFailedError);
+    } finally {
       await dataSource.query('DELETE FROM messages');
     }
   });
