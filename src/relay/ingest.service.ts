@@ -60,17 +60,18 @@ const CHUNK = 200;
 const LAST_EVENT_WRITE_MS = 10_000;
 
 /**
+ * The outbound messages a receipt can still move (sent, not read yet): a receipt reads these alone, however long
+ * the conversation, through ix_messages_out_unread on SQLite (the partial index has this filter, and SQLite uses it
+ * only for a statement that repeats its terms as written) and through the head index, led by direction and status,
+ * on MySQL.
+ */
+export const UNREAD_OUTBOUND = "direction = 'out' AND status IN ('sending', 'sent', 'delivered')";
+
+/**
  * Turns parsed webhook POSTs into messages: one integration lookup for all of them, one transaction
  * (conversations, message rows deduplicated by key, receipts, and the inbox rows they came from),
  * then the delivery jobs in bulk.
  */
-/**
- * The outbound messages a receipt can still move (sent, not read yet), as ix_messages_out_unread's filter: through
- * that index a receipt reads these alone, however long the conversation. SQLite uses the partial index only for a
- * statement that repeats these terms as written.
- */
-export const UNREAD_OUTBOUND = "direction = 'out' AND status IN ('sending', 'sent', 'delivered')";
-
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger('Ingest');
