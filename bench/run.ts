@@ -101,7 +101,7 @@ function parseArgs(argv: string[]): RunOptions {
 }
 
 function nodeFlags(raw: string | undefined): string[] {
-  const flags = (raw ?? '').split(' ').filter(Boolean);
+  const flags = (raw ?? '').split(/\s+/).filter(Boolean);
   for (const flag of flags) if (!flag.startsWith('--')) throw new Error(`--node-flags takes flags that start with -- (got "${flag}")`);
   return flags;
 }

@@ -84,7 +84,7 @@ export class DeliveryStore {
         apiKeyEnc: row.i_api_key_enc as string | null,
         signingSecretEnc: row.i_signing_secret_enc as string | null,
       },
-      ...(withHead ? { head: row.h_id === null || row.h_id === undefined ? null : this.tables().messages.read(row, 'h_') } : {}),
+      ...(withHead ? { head: row.h_id === null ? null : this.tables().messages.read(row, 'h_') } : {}),
     };
   }
 
