@@ -1,19 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { AppConfig, DEFAULT_DELIVERY_CONCURRENCY } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { migrations } from '../../migrations';
 import { entities } from './entities';
 
+/** The MySQL pool of everything but the delivery store's statements (see dataSourceOptions). */
+const MYSQL_POOL_CONNECTIONS = 16;
+
 /**
- * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise. The MySQL pool has a
- * connection for each delivery a worker runs at once, and some for everything else: with fewer,
- * deliveries waited for connections (e2e at 500 events/s: p50 703 ms with 10, 315 ms with 40).
+ * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise. On MySQL the delivery
+ * store's statements have connections of their own, one per delivery a worker runs at once
+ * (`Database.runTogether`), so this pool no longer grows with DELIVERY_CONCURRENCY.
  */
-export function dataSourceOptions(config: Pick<AppConfig, 'database'> & Partial<Pick<AppConfig, 'deliveryConcurrency'>>): DataSourceOptions {
+export function dataSourceOptions(config: Pick<AppConfig, 'database'>): DataSourceOptions {
   const common = { entities, migrations, migrationsTableName: 'schema_migrations', logging: false as const };
   if (config.database.kind === 'mysql') {
-    const connections = Math.max(10, (config.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY) + 8);
     return {
       ...common,
       type: 'mysql',
@@ -23,8 +25,8 @@ export function dataSourceOptions(config: Pick<AppConfig, 'database'> & Partial<
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: true,
-      poolSize: connections,
-      extra: { connectionLimit: connections, enableKeepAlive: true, connectTimeout: 5000 },
+      poolSize: MYSQL_POOL_CONNECTIONS,
+      extra: { connectionLimit: MYSQL_POOL_CONNECTIONS, enableKeepAlive: true, connectTimeout: 5000 },
     };
   }
   mkdirSync(dirname(config.database.file), { recursive: true });

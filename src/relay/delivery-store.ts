@@ -1,4 +1,4 @@
-import { Database } from '../database/database';
+import { Database, RunResult, Statement } from '../database/database';
 import { RawRows } from '../database/raw-rows';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from './conversation.entity';
@@ -29,7 +29,6 @@ export type NewState = { at: Date } & (
 );
 
 type Row = Record<string, unknown>;
-type Statement = [sql: string, parameters: unknown[]];
 
 /**
  * A conversation's oldest queued inbound message (its head), the one delivered next: `SELECT <columns> ${HEAD_OF_CONVERSATION}`
@@ -90,8 +89,7 @@ export class DeliveryStore {
 
   /** The oldest queued inbound message of the conversation, leased or not, due or not. */
   async head(conversationId: string): Promise<Message | null> {
-    const rows = await this.select(`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]);
-    return rows.length ? this.tables().messages.read(rows[0]) : null;
+    return this.firstMessage(await this.one(`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]));
   }
 
   /**
@@ -113,29 +111,29 @@ export class DeliveryStore {
    */
   async claimHead(conversationId: string, now: Date, leaseUntil: Date): Promise<Message | null> {
     // Its commit is shared with the deliveries recording in the same turn (see `record`).
-    const rows = await this.database.sqliteTogether((run) => run(...this.claimHeadStatement(conversationId, now, leaseUntil)).records);
-    return rows.length ? this.tables().messages.read(rows[0]) : null;
+    return this.firstMessage(await this.database.sqliteTogether((run) => run(...this.claimHeadStatement(conversationId, now, leaseUntil))));
   }
 
   /**
-   * The attempt row and the message's new state. On SQLite both go in one commit shared with the other
-   * deliveries that record in the same turn of the event loop (`sqliteTogether`), and that commit also
-   * leases the conversation's next head when `claimNext` asks (answered as `claimHead` would): a
-   * delivered message cost three commits before, one each. On MySQL they are two autocommitted
-   * statements: a transaction there costs two more round trips than it saves.
+   * The attempt row and the message's new state, committed together, and then the conversation's next
+   * head, which the job goes on to (`next`; omit it after a retry, when the job stops).
+   *
+   * On SQLite the commit is shared with the other deliveries that record in the same turn of the event
+   * loop (`sqliteTogether`), and it also leases the next head (answered as `claimHead` would): a delivered
+   * message cost three commits before, one each. On MySQL the transaction and the read of the next head
+   * (not leased: `claim` does that) go in one round trip (`runTogether`); they were four.
    */
-  async record(attempt: AttemptRow, state: NewState, claimNext?: { conversationId: string; now: Date; leaseUntil: Date }): Promise<Message | null> {
+  async record(attempt: AttemptRow, state: NewState, next?: { conversationId: string; now: Date; leaseUntil: Date }): Promise<Message | null | undefined> {
     const statements = [this.attemptStatement(attempt), this.stateStatement(attempt.messageId, attempt.attempt, state)];
-    if (!this.database.isMysql) {
-      return this.database.sqliteTogether((run) => {
-        for (const [sql, parameters] of statements) run(sql, parameters);
-        if (!claimNext) return null;
-        const rows = run(...this.claimHeadStatement(claimNext.conversationId, claimNext.now, claimNext.leaseUntil)).records;
-        return rows.length ? this.tables().messages.read(rows[0]) : null;
-      });
+    if (this.database.isMysql) {
+      const nextHead: Statement[] = next ? [[`SELECT * ${HEAD_OF_CONVERSATION}`, [next.conversationId]]] : [];
+      const results = await this.database.runTogether([['START TRANSACTION', []], ...statements, ['COMMIT', []], ...nextHead]);
+      return next ? this.firstMessage(results[results.length - 1]) : undefined;
     }
-    for (const [sql, parameters] of statements) await this.write(sql, parameters);
-    return null;
+    return this.database.sqliteTogether((run) => {
+      for (const [sql, parameters] of statements) run(sql, parameters);
+      return next ? this.firstMessage(run(...this.claimHeadStatement(next.conversationId, next.now, next.leaseUntil))) : undefined;
+    });
   }
 
   private attemptStatement(attempt: AttemptRow): Statement {
@@ -187,11 +185,20 @@ export class DeliveryStore {
     return this.database.time(value);
   }
 
+  private firstMessage(result: RunResult): Message | null {
+    return result.records.length ? this.tables().messages.read(result.records[0]) : null;
+  }
+
+  /** On MySQL on the delivery connections (see `Database.runTogether`), so deliveries never wait for the main pool. */
+  private async one(sql: string, parameters: unknown[]): Promise<RunResult> {
+    return this.database.isMysql ? (await this.database.runTogether([[sql, parameters]]))[0] : this.database.run(sql, parameters);
+  }
+
   private async select(sql: string, parameters: unknown[]): Promise<Row[]> {
-    return (await this.database.run(sql, parameters)).records;
+    return (await this.one(sql, parameters)).records;
   }
 
   private async write(sql: string, parameters: unknown[]): Promise<number> {
-    return (await this.database.run(sql, parameters)).affected;
+    return (await this.one(sql, parameters)).affected;
   }
 }

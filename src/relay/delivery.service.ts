@@ -39,7 +39,8 @@ interface DecryptedTarget {
 /**
  * What a job already knows of its conversation's head when it goes on to the next message: on SQLite,
  * `leased` (the head leased in the commit that recorded the last attempt, null: none); on MySQL, `read`
- * (read with the conversation at the job's start, null: none). Neither: look it up.
+ * (read with the conversation at the job's start, or in the round trip that recorded the last attempt;
+ * null: none). Neither: look it up.
  */
 interface KnownHead {
   leased?: Message | null;
@@ -121,8 +122,10 @@ export class DeliveryService {
     const now = new Date();
     // Another worker holds the head and carries on from it.
     if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return 'stop';
-    const { result } = await this.attempt(head, conversation, delivery, false);
-    return result.kind === 'retry' ? 'stop' : {};
+    // On MySQL the next head is read with the attempt's record; on SQLite this path leases nothing more.
+    const readsNext = !this.store.claimsHeadInOneStatement;
+    const { result, next } = await this.attempt(head, conversation, delivery, readsNext);
+    return result.kind === 'retry' ? 'stop' : readsNext ? { read: next } : {};
   }
 
   /**
@@ -166,8 +169,11 @@ export class DeliveryService {
     return { ...message, status: 'queued', attempts: 0, lastError: message.lastError };
   }
 
-  /** Sends the message and records the outcome; with `leaseNext` (SQLite), `next` is the conversation's next head, leased in the same commit. */
-  private async attempt(message: Message, conversation: Conversation, delivery: Delivery, leaseNext: boolean): Promise<{ result: AttemptResult; next?: Message | null }> {
+  /**
+   * Sends the message and records the outcome. With `findNext`, unless the job stops (a retry), `next` is the
+   * conversation's next head, found in the same round trip: leased on SQLite, read on MySQL.
+   */
+  private async attempt(message: Message, conversation: Conversation, delivery: Delivery, findNext: boolean): Promise<{ result: AttemptResult; next?: Message | null }> {
     const startedAt = new Date();
     let result: AttemptResult;
     try {
@@ -180,7 +186,7 @@ export class DeliveryService {
         result = { kind: 'retry', httpStatus: null, reason: 'The relay hit an internal error while delivering; it will try again' };
       }
     }
-    const next = await this.record(message, startedAt, result, leaseNext);
+    const next = await this.record(message, startedAt, result, findNext);
     return { result, next };
   }
 
@@ -250,7 +256,7 @@ export class DeliveryService {
   }
 
   /** The attempt row and the message's new state; a retry schedules the job that picks the conversation up again. */
-  private async record(message: Message, startedAt: Date, result: AttemptResult, leaseNext: boolean): Promise<Message | null | undefined> {
+  private async record(message: Message, startedAt: Date, result: AttemptResult, findNext: boolean): Promise<Message | null | undefined> {
     const now = new Date();
     const attempts = message.attempts + 1;
     const exhausted = result.kind === 'retry' && attempts >= this.settings.maxAttempts;
@@ -262,7 +268,7 @@ export class DeliveryService {
       startedAt, durationMs: now.getTime() - startedAt.getTime(), httpStatus: result.httpStatus, outcome, error,
     };
     // Only when the job goes on to the next message: not after a retry, nor after the last retry gave up.
-    const claimNext = leaseNext && result.kind !== 'retry' && message.conversationId && this.store.claimsHeadInOneStatement
+    const next = findNext && result.kind !== 'retry' && message.conversationId
       ? { conversationId: message.conversationId, now, leaseUntil: new Date(now.getTime() + this.settings.leaseMs) }
       : undefined;
     const retryDelay = result.kind !== 'retry' || exhausted ? 0
@@ -271,7 +277,7 @@ export class DeliveryService {
     const state: NewState = result.kind === 'delivered' ? { status: 'delivered', at: now, remoteId: result.remoteId, text: message.text }
       : outcome === 'failed' ? { status: 'failed', at: now, error }
       : { status: 'retry', at: now, error, nextAttemptAt: new Date(now.getTime() + retryDelay) };
-    const next = await this.store.record(attempt, state, claimNext);
+    const nextHead = await this.store.record(attempt, state, next);
     if (state.status === 'delivered') this.touchIntegration(message.integrationId, now);
     if (state.status === 'failed') this.logger.warn(`Message ${message.id} failed: ${error}`);
     if (state.status === 'retry' && message.conversationId) {
@@ -279,7 +285,7 @@ export class DeliveryService {
         jobId: deliveryJobId(message.conversationId, message.id, attempts), delayMs: retryDelay,
       }).catch((enqueueError: Error) => this.logger.warn(`Retry of ${message.id} not enqueued (the sweeper will): ${enqueueError.message}`));
     }
-    return claimNext ? next : undefined;
+    return nextHead;
   }
 
   private touchIntegration(integrationId: string, now: Date): void {

@@ -5,6 +5,7 @@ import { DataSource, QueryFailedError, QueryRunner } from 'typeorm';
 import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
+import { AppConfig } from '../../src/config/app-config';
 import { Database } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
 import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
@@ -38,9 +39,19 @@ async function insertMessages(dataSource: DataSource, rows: MessageRow[]): Promi
 }
 
 /** MySQL: rows read past the first, in index order or by scanning. One connection, so its session counters count its own statements alone. */
+const ROWS_READ = "SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_prev', 'Handler_read_rnd_next')";
+const sumOfValues = (rows: Array<Record<string, unknown>>) => rows.reduce((sum, row) => sum + Number(row.Value), 0);
 async function rowsRead(runner: QueryRunner): Promise<number> {
-  return (await runner.query("SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_prev', 'Handler_read_rnd_next')"))
-    .reduce((sum: number, row: { Value: string }) => sum + Number(row.Value), 0);
+  return sumOfValues(await runner.query(ROWS_READ));
+}
+
+/** MySQL: a Database whose `runTogether` has a single connection, so that connection's session counters are its statements'. */
+function oneDeliveryConnection(dataSource: DataSource): Database {
+  return new Database(dataSource, { deliveryConcurrency: 1 } as AppConfig);
+}
+
+async function rowsReadOnDeliveryConnection(database: Database): Promise<number> {
+  return sumOfValues((await database.runTogether([[ROWS_READ, []]]))[0].records);
 }
 
 const padded = (prefix: string, i: number) => `${prefix}${String(i).padStart(6, '0')}`;
@@ -117,12 +128,18 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           `INSERT INTO conversations (id, tenant_id, integration_id, channel, customer_id, thread_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)`,
           [...conversationRow(conversationId), ...conversationRow('c-none-queued')],
         );
-        const store = new DeliveryStore(new Database(dataSource));
-        const beforeJob = await rowsRead(runner);
-        const loaded = await store.conversationForDelivery(conversationId);
-        expect((await rowsRead(runner)) - beforeJob).toBeLessThan(10);
-        expect(loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1', enabled: true }, head: { id: 'm-head', status: 'queued', occurredAt: 1_700_000_003_000 } });
-        expect((await store.conversationForDelivery('c-none-queued'))?.head).toBeNull();
+        // The store's statements go on the delivery connections: one here, so its session counters are the store's.
+        const database = oneDeliveryConnection(dataSource);
+        const store = new DeliveryStore(database);
+        try {
+          const beforeJob = await rowsReadOnDeliveryConnection(database);
+          const loaded = await store.conversationForDelivery(conversationId);
+          expect((await rowsReadOnDeliveryConnection(database)) - beforeJob).toBeLessThan(10);
+          expect(loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1', enabled: true }, head: { id: 'm-head', status: 'queued', occurredAt: 1_700_000_003_000 } });
+          expect((await store.conversationForDelivery('c-none-queued'))?.head).toBeNull();
+        } finally {
+          await database.closeTogetherPool();
+        }
       } else {
         const [head] = await runner.query(`SELECT id ${HEAD_OF_CONVERSATION}`, [conversationId]);
         expect(head.id).toBe('m-head');
@@ -180,6 +197,40 @@ describe.each(databases)('migrations on %s', (_name, open) => {
         SELECT id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at FROM messages WHERE id = ?`, ['run-1']);
       await expect(duplicate).rejects.toBeInstanceOf(QueryFailedError);
     } finally {
+      await dataSource.query('DELETE FROM messages');
+    }
+  });
+
+  it('runs statements together in one round trip on MySQL, and rolls back a batch whose transaction failed', async () => {
+    if (dataSource.options.type !== 'mysql') {
+      await expect(new Database(dataSource).runTogether([['SELECT 1', []]])).rejects.toThrow('MySQL only');
+      return;
+    }
+    const database = oneDeliveryConnection(dataSource);
+    await insertMessages(dataSource, [['t-1', 'c-together', 'in', 'queued', 1], ['t-2', 'c-together', 'in', 'queued', 2]]);
+    try {
+      const results = await database.runTogether([
+        ['START TRANSACTION', []],
+        [`UPDATE messages SET status = 'delivered' WHERE id = ?`, ['t-1']],
+        ['COMMIT', []],
+        [`SELECT id FROM messages WHERE conversation_id = ? AND status = ? ORDER BY id`, ['c-together', 'queued']],
+      ]);
+      expect(results.map((result) => result.affected)).toEqual([0, 1, 0, 0]);
+      expect(results[3].records).toEqual([{ id: 't-2' }]);
+      expect(await database.runTogether([[`SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?`, ['c-together']]])).toEqual([{ records: [{ n: '2' }], affected: 0 }]);
+
+      // The second statement fails (a duplicate id): the first is undone, the rest never run, and the connection is not left in the transaction.
+      const failing = database.runTogether([
+        ['START TRANSACTION', []],
+        [`UPDATE messages SET status = 'failed' WHERE id = ?`, ['t-2']],
+        [`UPDATE messages SET id = ? WHERE id = ?`, ['t-1', 't-2']],
+        ['COMMIT', []],
+      ]);
+      await expect(failing).rejects.toBeInstanceOf(QueryFailedError);
+      const [state] = await database.runTogether([[`SELECT @@in_transaction AS open, (SELECT status FROM messages WHERE id = ?) AS status`, ['t-2']]]);
+      expect(state.records).toEqual([{ open: '0', status: 'queued' }]);
+    } finally {
+      await database.closeTogetherPool();
       await dataSource.query('DELETE FROM messages');
     }
   });
