@@ -9,15 +9,17 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Keeps the event loop busy in 4 ms slices (setImmediate between them, so timers and the test go on), as
- * a process answering webhooks flat out does; each slice is one POST, answered `answerMs` after its body.
+ * a process answering webhooks flat out does; each slice is one POST of `events` events, answered `answerMs`
+ * after its body. With 16, as many events wait for their answer as 16 one-event POSTs in flight would (the
+ * bench's closed-loop ingest).
  */
-function webhookLoad(gate: WebhooksFirst, answerMs: number): { stop: () => Promise<void> } {
+function webhookLoad(gate: WebhooksFirst, answerMs: number, events = 16): { stop: () => Promise<void> } {
   let running = true;
   const done = (async () => {
     while (running) {
       gate.received();
       busy(4);
-      gate.answered(answerMs);
+      gate.answered(answerMs, events);
       await nextTurn();
     }
   })();
@@ -51,7 +53,7 @@ describe('WebhooksFirst', () => {
     const started = performance.now();
     (await gate.turn())();
     expect(performance.now() - started).toBeLessThan(5);
-    gate.answered(1);
+    gate.answered(1, 1);
   });
 
   it('does not pace background work while the webhooks are answered fast, however busy the loop', async () => {
@@ -59,6 +61,21 @@ describe('WebhooksFirst', () => {
     await sleep(300);
     expect(gate.underPressure).toBe(false);
     await load.stop();
+  });
+
+  it('does not pace background work while few events wait for their answer, however slow and busy (a steady stream the relay keeps up with)', async () => {
+    // One one-event POST at a time, each answered after 20 ms: 4-5 events waiting on average, fewer than 6.
+    const load = webhookLoad(gate, 20, 1);
+    let seen = false;
+    const watch = setInterval(() => (seen ||= gate.underPressure), 5);
+    await sleep(400);
+    clearInterval(watch);
+    await load.stop();
+    expect(seen).toBe(false);
+    // The same answers, with as many events waiting as 16 POSTs in flight, start it.
+    const crowded = webhookLoad(gate, 20, 16);
+    await until(() => gate.underPressure);
+    await crowded.stop();
   });
 
   it('does not pace background work for a busy spell of less than four samples (a batch and its deliveries at a steady rate)', async () => {

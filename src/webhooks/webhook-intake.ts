@@ -51,8 +51,8 @@ export class WebhookIntake {
     const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     this.webhooksFirst.received();
-    const timing = { bodyReadAt: started };
-    res.on('close', () => this.webhooksFirst.answered(Number(process.hrtime.bigint() - timing.bodyReadAt) / 1e6));
+    const timing = { bodyReadAt: started, events: 0 };
+    res.on('close', () => this.webhooksFirst.answered(Number(process.hrtime.bigint() - timing.bodyReadAt) / 1e6, timing.events));
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.httpDuration.observe({ method: 'POST', route: WEBHOOK_PATH, status: String(res.statusCode) }, seconds);
@@ -72,7 +72,7 @@ export class WebhookIntake {
       });
   }
 
-  private async receive(req: IncomingMessage, timing: { bodyReadAt: bigint }): Promise<void> {
+  private async receive(req: IncomingMessage, timing: { bodyReadAt: bigint; events: number }): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     const charset = /;\s*charset=["']?([\w-]+)/i.exec(type)?.[1];
     const encoding = req.headers['content-encoding'];
@@ -98,6 +98,7 @@ export class WebhookIntake {
       if (parsed.ignored) this.relayMetrics.events.inc({ outcome: 'ignored' }, parsed.ignored);
       return;
     }
+    timing.events = parsed.events.length;
     await this.processor.accept(raw, parsed);
   }
 }
