@@ -94,10 +94,9 @@ export class Database implements OnApplicationShutdown {
   }
 
   /**
-   * MySQL only: the statements in one round trip, each one's result in order. A write to MariaDB's socket
-   * was a quarter of the relay's event loop at 200 events/s on 2 shared cores (the woken server takes the
-   * core), and a delivery took five of them. A batch that starts a transaction must also end it: when a
-   * statement fails, the rest are not run, the transaction is rolled back, and the error is thrown.
+   * MySQL only: the statements in one round trip, each one's result in order, so that a transaction's
+   * START and COMMIT cost no round trip of their own. A batch that starts a transaction must also end it:
+   * when a statement fails, the rest are not run, the transaction is rolled back, and the error is thrown.
    *
    * They go on connections of their own (as many as deliveries run at once), the only ones that accept
    * several statements per query, so only these fixed statements can ever run that way.
