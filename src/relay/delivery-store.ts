@@ -89,7 +89,7 @@ export class DeliveryStore {
 
   /** The oldest queued inbound message of the conversation, leased or not, due or not. */
   async head(conversationId: string): Promise<Message | null> {
-    return this.firstMessage(await this.one(`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]));
+    return this.firstMessage(await this.one(...this.headStatement(conversationId)));
   }
 
   /**
@@ -126,7 +126,7 @@ export class DeliveryStore {
   async record(attempt: AttemptRow, state: NewState, next?: { conversationId: string; now: Date; leaseUntil: Date }): Promise<Message | null | undefined> {
     const statements = [this.attemptStatement(attempt), this.stateStatement(attempt.messageId, attempt.attempt, state)];
     if (this.database.isMysql) {
-      const nextHead: Statement[] = next ? [[`SELECT * ${HEAD_OF_CONVERSATION}`, [next.conversationId]]] : [];
+      const nextHead = next ? [this.headStatement(next.conversationId)] : [];
       const results = await this.database.runTogether([['START TRANSACTION', []], ...statements, ['COMMIT', []], ...nextHead]);
       return next ? this.firstMessage(results[results.length - 1]) : undefined;
     }
@@ -134,6 +134,10 @@ export class DeliveryStore {
       for (const [sql, parameters] of statements) run(sql, parameters);
       return next ? this.firstMessage(run(...this.claimHeadStatement(next.conversationId, next.now, next.leaseUntil))) : undefined;
     });
+  }
+
+  private headStatement(conversationId: string): Statement {
+    return [`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]];
   }
 
   private attemptStatement(attempt: AttemptRow): Statement {
