@@ -30,16 +30,12 @@ const SLOW_ANSWER_MS = 2;
 const SLOW_ANSWERS_SHARE = 0.1;
 /**
  * Events waiting for their answer, on average over a sample: each answered POST's wait times its events,
- * summed, over the sample's length (Little's law). A sender that keeps many events in flight is held up by
- * slow answers (Facebook's delivery of a busy Page's batches; the bench's closed-loop ingest keeps 16 POSTs
- * in flight). A steady stream that the relay keeps up with has few in flight even while its answers take a
- * few milliseconds: 500 events/s answered in 5 ms is 2.5. On MySQL every answer waits for the inbox's commit,
- * and the busy test is met early (a write to the server's socket holds the loop while the woken server runs),
- * so at 500 events/s answers over 2 ms alone started pressure in a quarter of the samples, and a delivery
- * then counted as 10 ms of the loop (UNIT_COUNTS_AT_MOST_MS): the backlog of each spell made the end-to-end
- * p99 0.5-2.4 s (round 8). At 500 events/s pressure now starts when answers average 12 ms. The bench's
- * closed loop on MySQL showed 6-11 waiting from one sample to the next (the rest of its 16 POSTs were on
- * their way, or waiting to be read by the busy loop): hence the average over the four samples.
+ * summed, over the sample's length (Little's law). A sender held up by slow answers keeps many events in
+ * flight (Facebook's batches for a busy Page; the bench's closed loop of 16 POSTs); a steady stream the
+ * relay keeps up with has few even while answers take milliseconds (500 events/s answered in 5 ms: 2.5).
+ * Without this, on MySQL (every answer waits for the inbox's commit) slow answers alone started pacing at
+ * steady rates, and each spell left a backlog (docs/performance.md, rounds 8 and 9). Averaged over the four
+ * samples because the closed loop on MySQL showed 6-11 waiting from one sample to the next.
  */
 const EVENTS_WAITING_TO_START = 6;
 const SAMPLE_EVERY_MS = 50;
