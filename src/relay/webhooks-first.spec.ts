@@ -11,14 +11,16 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
  * Keeps the event loop busy in 4 ms slices (setImmediate between them, so timers and the test go on), as
  * a process answering webhooks flat out does; each slice is one POST of `events` events, answered `answerMs`
  * after its body. With 16, as many events wait for their answer as 16 one-event POSTs in flight would (the
- * bench's closed-loop ingest).
+ * bench's closed-loop ingest). With `holdsLoop` false each POST waits 4 ms without holding the loop, as
+ * answers on MySQL wait for the inbox's commit.
  */
-function webhookLoad(gate: WebhooksFirst, answerMs: number, events = 16): { stop: () => Promise<void> } {
+function webhookLoad(gate: WebhooksFirst, answerMs: number, events = 16, holdsLoop = true): { stop: () => Promise<void> } {
   let running = true;
   const done = (async () => {
     while (running) {
       gate.received();
-      busy(4);
+      if (holdsLoop) busy(4);
+      else await sleep(4);
       gate.answered(answerMs, events);
       await nextTurn();
     }
@@ -124,6 +126,24 @@ describe('WebhooksFirst', () => {
     // Pressure ends after two quiet samples of 50 ms.
     expect(performance.now() - started).toBeLessThan(200);
     await until(() => !gate.underPressure);
+  });
+
+  it('keeps pacing while many events still wait for their answer, though the loop has room (MySQL), and stops when few do', async () => {
+    const saturating = webhookLoad(gate, 20);
+    await until(() => gate.underPressure);
+    await saturating.stop();
+    // The loop now idles between POSTs, but as many events wait for their answer as 16 POSTs in flight.
+    const waitingOnCommits = webhookLoad(gate, 5, 16, false);
+    let ended = false;
+    const watch = setInterval(() => (ended ||= !gate.underPressure), 5);
+    await sleep(400);
+    clearInterval(watch);
+    await waitingOnCommits.stop();
+    expect(ended).toBe(false);
+    // A steady stream with one event waiting at a time does not keep it.
+    const steady = webhookLoad(gate, 5, 1, false);
+    await until(() => !gate.underPressure);
+    await steady.stop();
   });
 
   it('lets the next unit start when one has waited (on the network, say) longer than 10 ms', async () => {
