@@ -39,10 +39,10 @@ const SLOW_ANSWERS_SHARE = 0.1;
  */
 const EVENTS_WAITING_TO_START = 6;
 /**
- * On MySQL an answer waits for the inbox's commit, not for the loop: paced, the loop was 56-88 % busy in a
- * saturating 1-event burst, so pressure ended after two or three samples, and each restart waited four
- * slow samples again at 640 answers/s (2,000-6,600/s while paced). The sender still kept 5-15 events
- * waiting all along; a steady stream paced into fast answers keeps one or two.
+ * On MySQL an answer waits for the inbox's commit, not for the loop, so a paced loop has room and the busy
+ * rule alone ended pressure within a few samples of a saturating burst, each restart waiting for four slow
+ * samples unpaced (docs/performance.md, round 11). The sender still keeps many events waiting then; a
+ * steady stream that pacing answers fast keeps one or two.
  */
 const EVENTS_WAITING_TO_LAST = 4;
 const SAMPLE_EVERY_MS = 50;
