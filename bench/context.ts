@@ -12,6 +12,8 @@ export interface RunOptions extends BenchOptions {
   drainMessages: number;
   scaleoutMessages: number;
   scaleoutConcurrency: number[];
+  /** Events per POST of the ingest steps (1 and/or 100). */
+  ingestEvents: number[];
   out: string;
   concurrency: number;
 }

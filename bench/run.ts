@@ -31,6 +31,7 @@ const USAGE = `npm run bench -- [options]
   --drain-messages <n>    backlog for the drain scenario (default 50000)
   --scaleout-messages <n> backlog per scale-out run (default 16000)
   --scaleout-concurrency <list>  DELIVERY_CONCURRENCY of the scale-out workers, one pair of runs each (default 8,32)
+  --ingest-events <list>  events per POST of the ingest steps, 1 and/or 100 (default 1,100)
   --concurrency <n>       connections of the closed-loop ingest (default 16; replies use half, 100-event POSTs a quarter)
   --pages <n>             Facebook pages / integrations (default 8)
   --customers <n>         customers per page (default 250)
@@ -60,7 +61,7 @@ function parseArgs(argv: string[]): RunOptions {
     if (value === undefined) throw new Error(`--${name} needs a value\n\n${USAGE}`);
     args.set(name, value);
   }
-  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'scaleout-concurrency', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'node-flags', 'out'];
+  const known = ['duration', 'rate', 'scenarios', 'soak', 'drain-messages', 'scaleout-messages', 'scaleout-concurrency', 'ingest-events', 'concurrency', 'pages', 'customers', 'database-url', 'redis-url', 'cpu-prof', 'node-flags', 'out'];
   for (const name of args.keys()) if (!known.includes(name)) throw new Error(`Unknown option --${name}\n\n${USAGE}`);
   const number = (name: string, fallback: number) => {
     const raw = args.get(name);
@@ -84,10 +85,10 @@ function parseArgs(argv: string[]): RunOptions {
     soakMinutes: number('soak', 10),
     drainMessages: Math.round(number('drain-messages', 50_000)),
     scaleoutMessages: Math.round(number('scaleout-messages', 16_000)),
-    scaleoutConcurrency: (args.get('scaleout-concurrency') ?? '8,32').split(',').map((c) => {
-      const value = Number(c);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`--scaleout-concurrency takes whole numbers separated by commas (got "${c}")`);
-      return value;
+    scaleoutConcurrency: wholeNumbers(args, 'scaleout-concurrency', '8,32'),
+    ingestEvents: wholeNumbers(args, 'ingest-events', '1,100').map((events) => {
+      if (events !== 1 && events !== 100) throw new Error(`--ingest-events takes 1 and/or 100, the sizes the targets are set for (got ${events})`);
+      return events;
     }),
     concurrency: Math.round(number('concurrency', 16)),
     pages: Math.round(number('pages', 8)),
@@ -98,6 +99,14 @@ function parseArgs(argv: string[]): RunOptions {
     nodeFlags: args.has('node-flags') ? nodeFlags(args.get('node-flags')) : productionNodeFlags(),
     out,
   };
+}
+
+function wholeNumbers(args: Map<string, string>, name: string, fallback: string): number[] {
+  return (args.get(name) ?? fallback).split(',').map((item) => {
+    const value = Number(item);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes whole numbers separated by commas (got "${item}")`);
+    return value;
+  });
 }
 
 function nodeFlags(raw: string | undefined): string[] {

@@ -15,7 +15,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
   const durationMs = ctx.options.durationS * 1000;
-  for (const eventsPerPost of [1, 100]) {
+  for (const eventsPerPost of ctx.options.ingestEvents) {
     const concurrency = eventsPerPost === 1 ? ctx.options.concurrency : Math.max(2, Math.round(ctx.options.concurrency / 4));
     const baseline = await startBaseline(ctx.sandboxes.facebook.appSecret);
     let base;
