@@ -46,6 +46,35 @@ describe.each(backends())('the webhook inbox on %s', (backend) => {
     await h.cc.control.waitForNotifications(1, { accountId: t.accountId, acceptedOnly: true });
   });
 
+  it('keeps the exact bytes of POSTs appended together, their arrival time, and their lease', async () => {
+    // On MySQL POSTs of one turn go in one multi-row INSERT: every byte value, and a body of 1 MB.
+    const everyByte = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+    const large = Buffer.alloc(1024 * 1024, '{"object":"page"}');
+    const before = Date.now();
+    const leaseUntil = new Date(before + 60_000);
+    const ids = await Promise.all([inbox().append(everyByte, leaseUntil), inbox().append(large, leaseUntil), inbox().append(Buffer.from('{}'), leaseUntil)]);
+    try {
+      const stored: Array<{ id: string; received_at: Date | string }> = await database().dataSource.query(
+        `SELECT id, received_at FROM webhook_inbox WHERE id IN (?, ?, ?) ORDER BY id`, ids);
+      expect(stored.map((row) => row.id)).toEqual([...ids].sort());
+      for (const row of stored) {
+        // SQLite keeps UTC text; mysql2 reads DATETIME in UTC (timezone 'Z'), as it must have written it.
+        const receivedAt = row.received_at instanceof Date ? row.received_at.getTime() : Date.parse(`${row.received_at.replace(' ', 'T')}Z`);
+        expect(Math.abs(receivedAt - before)).toBeLessThan(5_000);
+      }
+      // Not free before their lease ends (a lease written in another time zone than the reads' would be off by hours).
+      const now = new Date();
+      expect(await inbox().take(now, new Date(now.getTime() + 1_000), 10)).toEqual([]);
+      const later = new Date(before + 61_000);
+      const taken = await inbox().take(later, new Date(later.getTime() + 60_000), 10);
+      expect(taken.map((row) => row.id).sort()).toEqual([...ids].sort());
+      expect(taken.find((row) => row.id === ids[0])!.body.equals(everyByte)).toBe(true);
+      expect(taken.find((row) => row.id === ids[1])!.body.equals(large)).toBe(true);
+    } finally {
+      await database().dataSource.query('DELETE FROM webhook_inbox WHERE id IN (?, ?, ?)', ids);
+    }
+  });
+
   it('stores a POST that its process never got to (a crash between the commit and the processing) in the recovery pass, once', async () => {
     const t = await newTenant(h);
     const body = Buffer.from(metaJson(page(messaging(t.pageId, [textEvent(t.pageId, 'inbox-2', 'Ficou no inbox')]))));
