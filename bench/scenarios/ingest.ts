@@ -4,10 +4,11 @@ import { cpuSeconds, sleep, startBaseline } from '../processes';
 import { round } from '../stats';
 
 /**
- * Ingest: closed-loop webhook POSTs (1 and 100 events each) against the bare signature-checking
- * server (the ceiling), then against a fresh relay (contact center up, deliveries running as in
- * production). Every event answered 200 must be in the webhook inbox or a message row at the end of the
- * step, and a message row once the inbox has drained (the table shows how long that took).
+ * Ingest: closed-loop webhook POSTs (1 and 100 events each, or one of the two with --ingest-events)
+ * against the bare signature-checking server (the ceiling), then against a fresh relay (contact center
+ * up, deliveries running as in production). Every event answered 200 must be in the webhook inbox or
+ * a message row at the end of the step, and a message row once the inbox has drained (the table shows
+ * how long that took).
  */
 const STORE_WAIT_MS = 180_000;
 
