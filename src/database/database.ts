@@ -29,6 +29,31 @@ interface NativeSqlite {
 
 const NATIVE_STATEMENTS_MAX = 200;
 
+/**
+ * `mysqlTogether`: round trips in flight at once, and works per round trip. While the round trips in flight
+ * are at the limit, new works wait and go together in the next one, so a busier process sends fewer, larger
+ * round trips (docs/performance.md, round 13).
+ */
+const MYSQL_TOGETHER_IN_FLIGHT = 4;
+const MYSQL_TOGETHER_MAX_WORKS = 64;
+
+/** What `mysqlTogether` runs for one caller: writes inside the shared transaction, reads after its commit. */
+export interface TogetherWork {
+  writes: Statement[];
+  reads: Statement[];
+}
+
+export interface TogetherResults {
+  writes: RunResult[];
+  reads: RunResult[];
+}
+
+interface WaitingWork {
+  work: TogetherWork;
+  resolve: (results: TogetherResults) => void;
+  reject: (error: unknown) => void;
+}
+
 /** The part of mysql2's callback API that `runTogether` uses. */
 interface MysqlPoolConnection {
   query(sql: string, values: unknown[], callback: (error: Error | null, results: unknown) => void): void;
@@ -62,6 +87,9 @@ export class Database implements OnApplicationShutdown {
   private native?: { connection: NativeSqlite; inTransaction: <T>(work: (run: SqliteRun) => T) => T };
   private togetherPool?: Promise<MysqlPool>;
   private readonly togetherConnections: number;
+  private readonly mysqlWaiting: WaitingWork[] = [];
+  private mysqlRoundTripsInFlight = 0;
+  private mysqlStartScheduled = false;
 
   constructor(readonly dataSource: DataSource, @Optional() config?: AppConfig) {
     this.togetherConnections = config?.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
@@ -120,6 +148,64 @@ export class Database implements OnApplicationShutdown {
     connection.release();
     return (statements.length === 1 ? [results] : (results as unknown[])).map((result) =>
       Array.isArray(result) ? { records: result as Array<Record<string, unknown>>, affected: 0 } : { records: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 });
+  }
+
+  /**
+   * MySQL only: group commit for many callers. The work's writes join one transaction with the writes of
+   * the other works handed in during this turn of the event loop, or while earlier round trips were in
+   * flight, and its reads run after that transaction's commit, all in one round trip (`runTogether`):
+   * one commit and one wake-up of the server for many deliveries instead of one or two each. Resolves with
+   * each of the work's statements' results, in order, once committed.
+   *
+   * When the shared round trip fails (a deadlock, a bad value), it is rolled back and each work is run
+   * again alone, so one work's failure rejects that work only. A failure after the commit (only a read can
+   * fail there, or the connection) runs the works' writes a second time: callers' writes must then fail
+   * or change nothing (a lease already held, an attempt row's id already there), as the delivery's do.
+   */
+  mysqlTogether(work: TogetherWork): Promise<TogetherResults> {
+    if (!this.isMysql) return Promise.reject(new Error('mysqlTogether is for MySQL only'));
+    return new Promise<TogetherResults>((resolve, reject) => {
+      this.mysqlWaiting.push({ work, resolve, reject });
+      this.scheduleMysqlRoundTrips();
+    });
+  }
+
+  private scheduleMysqlRoundTrips(): void {
+    if (this.mysqlStartScheduled || this.mysqlRoundTripsInFlight >= MYSQL_TOGETHER_IN_FLIGHT || !this.mysqlWaiting.length) return;
+    this.mysqlStartScheduled = true;
+    setImmediate(() => {
+      this.mysqlStartScheduled = false;
+      while (this.mysqlRoundTripsInFlight < MYSQL_TOGETHER_IN_FLIGHT && this.mysqlWaiting.length) {
+        const batch = this.mysqlWaiting.splice(0, MYSQL_TOGETHER_MAX_WORKS);
+        this.mysqlRoundTripsInFlight++;
+        void this.runWorksTogether(batch).finally(() => {
+          this.mysqlRoundTripsInFlight--;
+          this.scheduleMysqlRoundTrips();
+        });
+      }
+    });
+  }
+
+  private async runWorksTogether(batch: WaitingWork[]): Promise<void> {
+    const writes = batch.flatMap(({ work }) => work.writes);
+    const reads = batch.flatMap(({ work }) => work.reads);
+    const statements: Statement[] = writes.length ? [['START TRANSACTION', []], ...writes, ['COMMIT', []], ...reads] : reads;
+    if (!statements.length) return batch.forEach(({ resolve }) => resolve({ writes: [], reads: [] }));
+    let results: RunResult[];
+    try {
+      results = await this.runTogether(statements);
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      await Promise.all(batch.map((waiting) => this.runWorksTogether([waiting])));
+      return;
+    }
+    let write = writes.length ? 1 : 0;
+    let read = writes.length ? writes.length + 2 : 0;
+    for (const { work, resolve } of batch) {
+      resolve({ writes: results.slice(write, write + work.writes.length), reads: results.slice(read, read + work.reads.length) });
+      write += work.writes.length;
+      read += work.reads.length;
+    }
   }
 
   private async togetherConnection(): Promise<MysqlPoolConnection> {

@@ -126,9 +126,8 @@ export class DeliveryStore {
   async record(attempt: AttemptRow, state: NewState, next?: { conversationId: string; now: Date; leaseUntil: Date }): Promise<Message | null | undefined> {
     const statements = [this.attemptStatement(attempt), this.stateStatement(attempt.messageId, attempt.attempt, state)];
     if (this.database.isMysql) {
-      const nextHead = next ? [this.headStatement(next.conversationId)] : [];
-      const results = await this.database.runTogether([['START TRANSACTION', []], ...statements, ['COMMIT', []], ...nextHead]);
-      return next ? this.firstMessage(results[results.length - 1]) : undefined;
+      const { reads } = await this.database.mysqlTogether({ writes: statements, reads: next ? [this.headStatement(next.conversationId)] : [] });
+      return next ? this.firstMessage(reads[0]) : undefined;
     }
     return this.database.sqliteTogether((run) => {
       for (const [sql, parameters] of statements) run(sql, parameters);
@@ -193,16 +192,20 @@ export class DeliveryStore {
     return result.records.length ? this.tables().messages.read(result.records[0]) : null;
   }
 
-  /** On MySQL on the delivery connections (see `Database.runTogether`), so deliveries never wait for the main pool. */
+  /**
+   * On MySQL in the round trips deliveries share (`Database.mysqlTogether`, on the delivery connections, so
+   * deliveries never wait for the main pool): a read after the shared commit.
+   */
   private async one(sql: string, parameters: unknown[]): Promise<RunResult> {
-    return this.database.isMysql ? (await this.database.runTogether([[sql, parameters]]))[0] : this.database.run(sql, parameters);
+    return this.database.isMysql ? (await this.database.mysqlTogether({ writes: [], reads: [[sql, parameters]] })).reads[0] : this.database.run(sql, parameters);
   }
 
   private async select(sql: string, parameters: unknown[]): Promise<Row[]> {
     return (await this.one(sql, parameters)).records;
   }
 
+  /** On MySQL a write in the shared transaction of `Database.mysqlTogether`. */
   private async write(sql: string, parameters: unknown[]): Promise<number> {
-    return (await this.one(sql, parameters)).affected;
+    return this.database.isMysql ? (await this.database.mysqlTogether({ writes: [[sql, parameters]], reads: [] })).writes[0].affected : (await this.database.run(sql, parameters)).affected;
   }
 }

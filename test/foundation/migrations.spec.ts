@@ -6,7 +6,7 @@ import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
 import { AppConfig } from '../../src/config/app-config';
-import { Database } from '../../src/database/database';
+import { Database, TogetherWork } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
 import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
 import { mysqlBackendAvailable } from '../support/backends';
@@ -229,6 +229,49 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       await expect(failing).rejects.toBeInstanceOf(QueryFailedError);
       const [state] = await database.runTogether([[`SELECT @@in_transaction AS open, (SELECT status FROM messages WHERE id = ?) AS status`, ['t-2']]]);
       expect(state.records).toEqual([{ open: '0', status: 'queued' }]);
+    } finally {
+      await database.closeTogetherPool();
+      await dataSource.query('DELETE FROM messages');
+    }
+  });
+
+  it('shares one round trip and one commit among the works handed to mysqlTogether at once, and fails only the work that failed', async () => {
+    if (dataSource.options.type !== 'mysql') {
+      await expect(new Database(dataSource).mysqlTogether({ writes: [], reads: [['SELECT 1', []]] })).rejects.toThrow('MySQL only');
+      return;
+    }
+    const database = oneDeliveryConnection(dataSource);
+    await insertMessages(dataSource, [['g-1', 'c-group', 'in', 'queued', 1], ['g-2', 'c-group', 'in', 'queued', 2], ['g-3', 'c-group', 'in', 'queued', 3]]);
+    const commits = async () => Number((await database.runTogether([["SHOW SESSION STATUS LIKE 'Com_commit'", []]]))[0].records[0].Value);
+    const deliver = (id: string): TogetherWork => ({
+      writes: [[`UPDATE messages SET status = 'delivered' WHERE id = ? AND status = 'queued'`, [id]]],
+      reads: [[`SELECT id FROM messages WHERE conversation_id = ? AND status = 'queued' ORDER BY id`, ['c-group']]],
+    });
+    try {
+      const before = await commits();
+      const [first, second, read] = await Promise.all([
+        database.mysqlTogether(deliver('g-1')),
+        database.mysqlTogether(deliver('g-2')),
+        database.mysqlTogether({ writes: [], reads: [[`SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?`, ['c-group']]] }),
+      ]);
+      expect((await commits()) - before).toBe(1);
+      expect(first.writes.map((result) => result.affected)).toEqual([1]);
+      expect(second.writes.map((result) => result.affected)).toEqual([1]);
+      // Reads run after the shared commit: both see both writes.
+      expect(first.reads[0].records).toEqual([{ id: 'g-3' }]);
+      expect(second.reads[0].records).toEqual([{ id: 'g-3' }]);
+      expect(read).toEqual({ writes: [], reads: [{ records: [{ n: '3' }], affected: 0 }] });
+
+      // A work that fails (a duplicate id) rejects alone: the shared transaction is rolled back and each work runs again by itself.
+      const [failed, delivered] = await Promise.allSettled([
+        database.mysqlTogether({ writes: [[`UPDATE messages SET id = ? WHERE id = ?`, ['g-1', 'g-2']]], reads: [] }),
+        database.mysqlTogether(deliver('g-3')),
+      ]);
+      expect(failed.status).toBe('rejected');
+      expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(QueryFailedError);
+      expect(delivered).toEqual({ status: 'fulfilled', value: { writes: [{ records: [], affected: 1 }], reads: [{ records: [], affected: 0 }] } });
+      const rows = await dataSource.query(`SELECT id, status FROM messages WHERE conversation_id = ? ORDER BY id`, ['c-group']);
+      expect(rows).toEqual([{ id: 'g-1', status: 'delivered' }, { id: 'g-2', status: 'delivered' }, { id: 'g-3', status: 'delivered' }]);
     } finally {
       await database.closeTogetherPool();
       await dataSource.query('DELETE FROM messages');
