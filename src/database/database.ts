@@ -48,6 +48,18 @@ export interface TogetherResults {
   reads: RunResult[];
 }
 
+/**
+ * The statements of one `batchedTransaction`. On MySQL, writes wait and go with the next read, or with
+ * the COMMIT, in one round trip, so a transaction of several statements costs as many round trips as it has
+ * reads that depend on one another, plus one.
+ */
+export interface BatchedStatements {
+  /** Statements whose rows are needed now, and the writes waiting before them, in one round trip; each one's rows. */
+  reads(statements: Statement[]): Promise<Array<Array<Record<string, unknown>>>>;
+  /** A statement whose result is not needed. A failure shows at the next read or at the commit, and fails the transaction. */
+  write(sql: string, parameters: unknown[]): Promise<void>;
+}
+
 interface WaitingWork {
   work: TogetherWork;
   resolve: (results: TogetherResults) => void;
@@ -90,9 +102,15 @@ export class Database implements OnApplicationShutdown {
   private readonly mysqlWaiting: WaitingWork[] = [];
   private mysqlRoundTripsInFlight = 0;
   private mysqlStartScheduled = false;
+  private roundTripsSent = 0;
 
   constructor(readonly dataSource: DataSource, @Optional() config?: AppConfig) {
     this.togetherConnections = config?.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
+  }
+
+  /** Round trips sent on the connections of `runTogether`, `mysqlTogether` and `batchedTransaction` (MySQL): how tests and probes count them. */
+  get mysqlRoundTrips(): number {
+    return this.roundTripsSent;
   }
 
   get isMysql(): boolean {
@@ -135,6 +153,7 @@ export class Database implements OnApplicationShutdown {
     const connection = await this.togetherConnection();
     let results: unknown;
     try {
+      this.roundTripsSent++;
       results = await queryOn(connection, sql, parameters);
     } catch (error) {
       if (/^\s*START TRANSACTION/i.test(statements[0][0])) {
@@ -146,8 +165,62 @@ export class Database implements OnApplicationShutdown {
       throw new QueryFailedError(sql, parameters, error as Error);
     }
     connection.release();
-    return (statements.length === 1 ? [results] : (results as unknown[])).map((result) =>
-      Array.isArray(result) ? { records: result as Array<Record<string, unknown>>, affected: 0 } : { records: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 });
+    return runResults(statements.length === 1 ? [results] : (results as unknown[]));
+  }
+
+  /**
+   * One transaction whose statements are sent in as few round trips as their dependencies allow (see
+   * BatchedStatements). On MySQL it runs on the connections of `runTogether`; on SQLite it is a queued
+   * TypeORM transaction like `transaction`, one statement at a time. Rolled back when the work or a
+   * statement throws; the statement's error is thrown as a QueryFailedError.
+   */
+  async batchedTransaction<T>(work: (statements: BatchedStatements) => Promise<T>): Promise<T> {
+    if (!this.isMysql) {
+      return this.transaction(async (manager) => work({
+        reads: async (statements) => {
+          const rows: Array<Array<Record<string, unknown>>> = [];
+          for (const [sql, parameters] of statements) rows.push(await manager.query(sql, parameters));
+          return rows;
+        },
+        write: async (sql, parameters) => {
+          await manager.query(sql, parameters);
+        },
+      }));
+    }
+    const connection = await this.togetherConnection();
+    let waiting: Statement[] = [['START TRANSACTION', []]];
+    let opened = false;
+    const send = async (statements: Statement[]): Promise<RunResult[]> => {
+      const batch = [...waiting, ...statements];
+      waiting = [];
+      opened = true;
+      const sql = batch.map(([text]) => text).join(';\n');
+      const parameters = batch.flatMap(([, values]) => values);
+      let results: unknown;
+      try {
+        this.roundTripsSent++;
+        results = await queryOn(connection, sql, parameters);
+      } catch (error) {
+        throw new QueryFailedError(sql, parameters, error as Error);
+      }
+      return runResults(batch.length === 1 ? [results] : (results as unknown[])).slice(batch.length - statements.length);
+    };
+    try {
+      const value = await work({
+        reads: async (statements) => (await send(statements)).map((result) => result.records),
+        write: async (sql, parameters) => {
+          waiting.push([sql, parameters]);
+        },
+      });
+      await send([['COMMIT', []]]);
+      connection.release();
+      return value;
+    } catch (error) {
+      if (!opened) connection.release();
+      // Not released with its transaction open: the next user of the connection would join it.
+      else await queryOn(connection, 'ROLLBACK', []).then(() => connection.release(), () => connection.destroy());
+      throw error;
+    }
   }
 
   /**
@@ -332,6 +405,11 @@ export class Database implements OnApplicationShutdown {
     this.togetherPool = undefined;
     if (pool) await new Promise<void>((resolve) => pool.end(() => resolve()));
   }
+}
+
+function runResults(results: unknown[]): RunResult[] {
+  return results.map((result) =>
+    Array.isArray(result) ? { records: result as Array<Record<string, unknown>>, affected: 0 } : { records: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 });
 }
 
 function queryOn(connection: MysqlPoolConnection, sql: string, parameters: unknown[]): Promise<unknown> {

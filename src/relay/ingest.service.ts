@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { In } from 'typeorm';
 import { newId } from '../common/ids';
 import { enqueueAfterHours } from '../availability/after-hours.job';
 import { afterHoursDecision } from '../availability/schedule';
-import { Database } from '../database/database';
+import { BatchedStatements, Database, Statement } from '../database/database';
 import { RawRows } from '../database/raw-rows';
 import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
@@ -31,6 +31,14 @@ interface Planned {
 interface PlannedReceipt {
   receipt: ReceiptEvent;
   integration: Integration;
+}
+
+interface WantedConversation {
+  integration: Integration;
+  /** Absent for a receipt's conversation, which is never created. */
+  event?: InboundEvent;
+  customerId: string;
+  threadId: string;
 }
 
 interface Committed {
@@ -153,13 +161,13 @@ export class IngestService {
 
   private async commit(plans: Plan[]): Promise<Array<Committed | Error>> {
     try {
-      return await this.database.transaction((manager) => this.store(manager, plans));
+      return await this.database.batchedTransaction((statements) => this.store(statements, plans));
     } catch (error) {
       if (plans.length === 1) return [asError(error)];
       const outcomes: Array<Committed | Error> = [];
       for (const plan of plans) {
         try {
-          const [result] = await this.database.transaction((manager) => this.store(manager, [plan]));
+          const [result] = await this.database.batchedTransaction((statements) => this.store(statements, [plan]));
           outcomes.push(result);
         } catch (single) {
           outcomes.push(asError(single));
@@ -169,17 +177,28 @@ export class IngestService {
     }
   }
 
-  /** One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them. */
-  private async store(manager: EntityManager, plans: Plan[]): Promise<Committed[]> {
+  /**
+   * One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them. On MySQL
+   * it takes two round trips (three when it creates conversations): the existing conversations and message keys
+   * are read together, and every write goes with the COMMIT.
+   */
+  private async store(statements: BatchedStatements, plans: Plan[]): Promise<Committed[]> {
     const planned = plans.flatMap((p) => p.planned);
     const receipts = plans.flatMap((p) => p.receipts);
     const stored = planned.filter((p) => p.status !== null);
-    const conversations = await this.conversations(manager, stored.filter((p) => p.event.role !== 'page_authored'), receipts);
-    const { rows } = await this.insertMessages(manager, stored, conversations);
-    await this.updateConversations(manager, rows, stored, conversations);
-    await this.applyStatusUpdates(manager, planned, receipts, conversations);
-    await deleteInboxRows(manager, plans.flatMap((p) => (p.inboxId ? [p.inboxId] : [])));
-    if (plans.length === 1) return [{ rows, duplicates: uniqueKeys(stored).size - rows.length }];
+    const wanted = this.wantedConversations(stored.filter((p) => p.event.role !== 'page_authored'), receipts);
+    const keys = [...uniqueKeys(stored)];
+    const lookups = [...this.conversationLookups(wanted, [...wanted.keys()]), ...this.keyLookups(keys)];
+    const results = lookups.length ? await statements.reads(lookups) : [];
+    const conversations = this.foundConversations(wanted, results.slice(0, results.length - chunkCount(keys)));
+    const existing = new Set<string>();
+    for (const rows of results.slice(results.length - chunkCount(keys))) for (const row of rows) existing.add(row.dedup_key as string);
+    await this.createConversations(statements, wanted, conversations);
+    const rows = await this.insertMessages(statements, stored, conversations, existing);
+    await this.updateConversations(statements, rows, stored, conversations);
+    await this.applyStatusUpdates(statements, planned, receipts, conversations);
+    await deleteInboxRows(statements, plans.flatMap((p) => (p.inboxId ? [p.inboxId] : [])));
+    if (plans.length === 1) return [{ rows, duplicates: keys.length - rows.length }];
     const fresh = new Map(rows.map((row) => [row.dedupKey!, row]));
     return plans.map((plan) => {
       const keys = uniqueKeys(plan.planned.filter((p) => p.status !== null));
@@ -194,13 +213,9 @@ export class IngestService {
     });
   }
 
-  /** Existing conversations for every (integration, customer, thread) in the batch; missing ones created. */
-  private async conversations(
-    manager: EntityManager,
-    planned: Planned[],
-    receipts: Array<{ receipt: ReceiptEvent; integration: Integration }>,
-  ): Promise<Map<string, Conversation>> {
-    const wanted = new Map<string, { integration: Integration; event?: InboundEvent; customerId: string; threadId: string }>();
+  /** Every (integration, customer, thread) of the batch, by conversationKey; receipts never create a conversation. */
+  private wantedConversations(planned: Planned[], receipts: PlannedReceipt[]): Map<string, WantedConversation> {
+    const wanted = new Map<string, WantedConversation>();
     for (const { event, integration } of planned) {
       wanted.set(conversationKey(integration.id, event.customerId, event.threadId), { integration, event, customerId: event.customerId, threadId: event.threadId });
     }
@@ -208,54 +223,67 @@ export class IngestService {
       const key = conversationKey(integration.id, receipt.customerId, '');
       if (!wanted.has(key)) wanted.set(key, { integration, customerId: receipt.customerId, threadId: '' });
     }
-    const found = new Map<string, Conversation>();
-    if (!wanted.size) return found;
-    const { conversations } = this.rawTables();
-    const load = async (keys: string[]) => {
-      const entries = keys.map((key) => wanted.get(key)!);
-      for (const slice of chunks(entries, CHUNK)) {
-        const integrationIds = unique(slice.map((w) => w.integration.id));
-        const customerIds = unique(slice.map((w) => w.customerId));
-        const rows: Array<Record<string, unknown>> = await manager.query(
-          `SELECT ${conversations.selectList} FROM ${conversations.table} WHERE ${conversations.column('integrationId')} IN (${marks(integrationIds)}) AND ${conversations.column('customerId')} IN (${marks(customerIds)})`,
-          [...integrationIds, ...customerIds],
-        );
-        for (const raw of rows) {
-          const row = conversations.read(raw);
-          const key = conversationKey(row.integrationId, row.customerId, row.threadId);
-          if (wanted.has(key)) found.set(key, row);
-        }
-      }
-    };
-    await load([...wanted.keys()]);
-    const now = new Date();
-    const missing = [...wanted.entries()].filter(([key, w]) => !found.has(key) && w.event); // receipts never create one
-    if (missing.length) {
-      const rows: Conversation[] = missing.map(([, w]) => ({
-        id: newId(), tenantId: w.integration.tenantId, integrationId: w.integration.id, channel: w.event!.channel,
-        customerId: w.customerId, threadId: w.threadId, customerName: w.event!.customerName ?? null,
-        firstName: null, lastName: null, lastCustomerMessageAt: null, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
-      }));
-      await insertIgnoringDuplicates(manager, conversations, rows);
-      await load(missing.map(([key]) => key)); // picks up rows a concurrent request inserted first
-    }
-    return found;
+    return wanted;
   }
 
-  private async insertMessages(manager: EntityManager, planned: Planned[], conversations: Map<string, Conversation>) {
+  /** SELECTs of the conversations with these keys (and of others of the same integrations and customers), 200 keys each. */
+  private conversationLookups(wanted: Map<string, WantedConversation>, keys: string[]): Statement[] {
+    const { conversations } = this.rawTables();
+    return chunks(keys.map((key) => wanted.get(key)!), CHUNK).map((slice) => {
+      const integrationIds = unique(slice.map((w) => w.integration.id));
+      const customerIds = unique(slice.map((w) => w.customerId));
+      return [
+        `SELECT ${conversations.selectList} FROM ${conversations.table} WHERE ${conversations.column('integrationId')} IN (${marks(integrationIds)}) AND ${conversations.column('customerId')} IN (${marks(customerIds)})`,
+        [...integrationIds, ...customerIds],
+      ];
+    });
+  }
+
+  /** SELECTs of the message keys among these that are stored already, 200 each. */
+  private keyLookups(keys: string[]): Statement[] {
+    return chunks(keys, CHUNK).map((slice) => [`SELECT dedup_key FROM ${this.rawTables().messages.table} WHERE dedup_key IN (${marks(slice)})`, slice]);
+  }
+
+  private foundConversations(wanted: Map<string, WantedConversation>, results: Array<Array<Record<string, unknown>>>, into = new Map<string, Conversation>()): Map<string, Conversation> {
+    const { conversations } = this.rawTables();
+    for (const rows of results) {
+      for (const raw of rows) {
+        const row = conversations.read(raw);
+        const key = conversationKey(row.integrationId, row.customerId, row.threadId);
+        if (wanted.has(key)) into.set(key, row);
+      }
+    }
+    return into;
+  }
+
+  /** Creates the batch's missing conversations, then reads them back: a concurrent batch may have created one first. */
+  private async createConversations(statements: BatchedStatements, wanted: Map<string, WantedConversation>, found: Map<string, Conversation>): Promise<void> {
+    const missing = [...wanted.entries()].filter(([key, w]) => !found.has(key) && w.event); // receipts never create one
+    if (!missing.length) return;
     const now = new Date();
-    const candidates: Message[] = [];
+    const rows: Conversation[] = missing.map(([, w]) => ({
+      id: newId(), tenantId: w.integration.tenantId, integrationId: w.integration.id, channel: w.event!.channel,
+      customerId: w.customerId, threadId: w.threadId, customerName: w.event!.customerName ?? null,
+      firstName: null, lastName: null, lastCustomerMessageAt: null, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
+    }));
+    await insertIgnoringDuplicates(statements, this.rawTables().conversations, rows);
+    this.foundConversations(wanted, await statements.reads(this.conversationLookups(wanted, missing.map(([key]) => key))), found);
+  }
+
+  private async insertMessages(statements: BatchedStatements, planned: Planned[], conversations: Map<string, Conversation>, existing: Set<string>): Promise<Message[]> {
+    const now = new Date();
+    const rows: Message[] = [];
     const seen = new Set<string>();
     for (const { event, integration, status } of planned) {
       const conversation = event.role === 'page_authored' ? undefined : conversations.get(conversationKey(integration.id, event.customerId, event.threadId));
       for (const part of event.parts) {
-        if (seen.has(part.dedupKey)) continue;
+        if (seen.has(part.dedupKey) || existing.has(part.dedupKey)) continue;
         seen.add(part.dedupKey);
         const payload: Record<string, unknown> = {};
         if (part.attachment) payload.attachment = part.attachment;
         if (Object.keys(event.context).length) payload.context = event.context;
         if (event.role === 'page_authored') payload.authorId = event.customerId;
-        candidates.push({
+        rows.push({
           id: newId(), tenantId: integration.tenantId, integrationId: integration.id, conversationId: conversation?.id ?? null,
           direction: 'in', kind: part.kind, event: event.event, text: part.text,
           payload: Object.keys(payload).length ? JSON.stringify(payload) : null,
@@ -265,21 +293,12 @@ export class IngestService {
         });
       }
     }
-    if (!candidates.length) return { rows: [] as Message[], duplicates: 0 };
-    const { messages } = this.rawTables();
-    const existing = new Set<string>();
-    for (const slice of chunks(candidates, CHUNK)) {
-      const keys = slice.map((m) => m.dedupKey!);
-      const rows: Array<{ dedup_key: string }> = await manager.query(`SELECT dedup_key FROM ${messages.table} WHERE dedup_key IN (${marks(keys)})`, keys);
-      for (const row of rows) existing.add(row.dedup_key);
-    }
-    const rows = candidates.filter((m) => !existing.has(m.dedupKey!));
-    await insertIgnoringDuplicates(manager, messages, rows);
-    return { rows, duplicates: candidates.length - rows.length };
+    await insertIgnoringDuplicates(statements, this.rawTables().messages, rows);
+    return rows;
   }
 
   /** The 24-hour window, where public replies go, and the wall author's name: only from new rows. */
-  private async updateConversations(manager: EntityManager, rows: Message[], planned: Planned[], conversations: Map<string, Conversation>) {
+  private async updateConversations(statements: BatchedStatements, rows: Message[], planned: Planned[], conversations: Map<string, Conversation>) {
     const fresh = new Set(rows.map((r) => r.dedupKey));
     const changes = new Map<string, Partial<Conversation>>();
     for (const { event, integration } of planned) {
@@ -299,24 +318,24 @@ export class IngestService {
     }
     const now = new Date();
     const table = this.rawTables().conversations;
-    if (this.database.isMysql && changes.size > 1) return this.upsertConversations(manager, changes, conversations, now);
+    if (this.database.isMysql && changes.size > 1) return this.upsertConversations(statements, changes, conversations, now);
     for (const [id, change] of changes) {
       const properties = Object.keys(change) as Array<keyof Conversation & string>;
       if (!properties.length) continue;
       properties.push('updatedAt');
       change.updatedAt = now;
       const values = table.values(change, properties);
-      await manager.query(`UPDATE ${table.table} SET ${properties.map((p) => `${table.column(p)} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
+      await statements.write(`UPDATE ${table.table} SET ${properties.map((p) => `${table.column(p)} = ?`).join(', ')} WHERE id = ?`, [...values, id]);
     }
   }
 
   /**
    * MySQL: the window updates of a batch as multi-row `INSERT … ON DUPLICATE KEY UPDATE` on rows that
-   * exist (one round trip per 200 conversations instead of one each). Each row is named by its primary
+   * exist (one statement per 200 conversations instead of one each). Each row is named by its primary
    * key, so only those rows are locked, and in id order, the same order in every transaction. (An
    * `UPDATE … CASE … WHERE id IN (…)` made concurrent batches deadlock: InnoDB locked far more rows.)
    */
-  private async upsertConversations(manager: EntityManager, changes: Map<string, Partial<Conversation>>, conversations: Map<string, Conversation>, now: Date) {
+  private async upsertConversations(statements: BatchedStatements, changes: Map<string, Partial<Conversation>>, conversations: Map<string, Conversation>, now: Date) {
     const table = this.rawTables().conversations;
     const byId = new Map([...conversations.values()].map((c) => [c.id, c]));
     const rows = [...changes.entries()]
@@ -328,7 +347,7 @@ export class IngestService {
     ];
     const updated = (['customerName', 'lastCustomerMessageAt', 'lastCustomerCommentId', 'updatedAt'] as const).map((p) => table.column(p));
     for (const slice of chunks(rows, CHUNK)) {
-      await manager.query(
+      await statements.write(
         `${table.insertManySql(properties, slice.length)} ON DUPLICATE KEY UPDATE ${updated.map((column) => `${column} = VALUES(${column})`).join(', ')}`,
         slice.flatMap((row) => table.values(row, properties)),
       );
@@ -337,13 +356,12 @@ export class IngestService {
 
   /** Own echoes confirm our sends; reactions, deliveries and reads move outbound messages forward. */
   private async applyStatusUpdates(
-    manager: EntityManager,
+    statements: BatchedStatements,
     planned: Planned[],
     receipts: Array<{ receipt: ReceiptEvent; integration: Integration }>,
     conversations: Map<string, Conversation>,
   ) {
-    const repo = manager.getRepository(Message);
-    const now = new Date();
+    const now = this.database.time(new Date());
     const ownEchoesByIntegration = new Map<string, string[]>();
     for (const p of planned) {
       if (p.event.role !== 'own_echo' || !p.event.externalId) continue;
@@ -351,29 +369,33 @@ export class IngestService {
     }
     for (const [integrationId, mids] of ownEchoesByIntegration) {
       for (const slice of chunks(mids, CHUNK)) {
-        await repo.update({ integrationId, direction: 'out', status: 'sending', externalId: In(slice) }, { status: 'sent', updatedAt: now });
+        await statements.write(
+          `UPDATE messages SET status = 'sent', updated_at = ? WHERE integration_id = ? AND direction = 'out' AND status = 'sending' AND external_id IN (${marks(slice)})`,
+          [now, integrationId, ...slice],
+        );
       }
     }
     for (const { event, integration } of planned) {
       if (event.role !== 'reaction' || !event.targetMid) continue;
-      await repo.update(
-        { integrationId: integration.id, direction: 'out', externalId: event.targetMid, status: In(['sending', 'sent', 'delivered']) },
-        { status: 'read', updatedAt: now },
+      await statements.write(
+        `UPDATE messages SET status = 'read', updated_at = ? WHERE integration_id = ? AND direction = 'out' AND external_id = ? AND status IN ('sending', 'sent', 'delivered')`,
+        [now, integration.id, event.targetMid],
       );
     }
     for (const { receipt, integration } of receipts) {
       const conversation = conversations.get(conversationKey(integration.id, receipt.customerId, ''));
       const from: MessageStatus[] = receipt.status === 'read' ? ['sending', 'sent', 'delivered'] : ['sending', 'sent'];
       if (conversation) {
-        await repo.createQueryBuilder().update(Message)
-          .set({ status: receipt.status, updatedAt: now })
-          .where(`conversation_id = :conversationId AND ${UNREAD_OUTBOUND} AND status IN (:...from) AND occurred_at <= :watermark`, {
-            conversationId: conversation.id, from, watermark: receipt.watermark,
-          })
-          .execute();
+        await statements.write(
+          `UPDATE messages SET status = ?, updated_at = ? WHERE conversation_id = ? AND ${UNREAD_OUTBOUND} AND status IN (${marks(from)}) AND occurred_at <= ?`,
+          [receipt.status, now, conversation.id, ...from, receipt.watermark],
+        );
       }
-      if (receipt.mids.length) {
-        await repo.update({ integrationId: integration.id, direction: 'out', externalId: In(receipt.mids), status: In(from) }, { status: receipt.status, updatedAt: now });
+      for (const slice of chunks(receipt.mids, CHUNK)) {
+        await statements.write(
+          `UPDATE messages SET status = ?, updated_at = ? WHERE integration_id = ? AND direction = 'out' AND external_id IN (${marks(slice)}) AND status IN (${marks(from)})`,
+          [receipt.status, now, integration.id, ...slice, ...from],
+        );
       }
     }
   }
@@ -442,6 +464,10 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+function chunkCount(items: unknown[]): number {
+  return Math.ceil(items.length / CHUNK);
+}
+
 function uniqueKeys(planned: Planned[]): Set<string> {
   const keys = new Set<string>();
   for (const { event } of planned) for (const part of event.parts) keys.add(part.dedupKey);
@@ -449,10 +475,10 @@ function uniqueKeys(planned: Planned[]): Set<string> {
 }
 
 /** Multi-row INSERTs of whole entities; rows whose unique key exists already are skipped. */
-async function insertIgnoringDuplicates<T extends object>(manager: EntityManager, table: RawRows<T>, rows: T[]): Promise<void> {
+async function insertIgnoringDuplicates<T extends object>(statements: BatchedStatements, table: RawRows<T>, rows: T[]): Promise<void> {
   const properties = table.properties;
   for (const slice of chunks(rows, CHUNK)) {
-    await manager.query(table.insertManySql(properties, slice.length, true), slice.flatMap((row) => table.values(row, properties)));
+    await statements.write(table.insertManySql(properties, slice.length, true), slice.flatMap((row) => table.values(row, properties)));
   }
 }
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { newId } from '../common/ids';
-import { Database } from '../database/database';
+import { BatchedStatements, Database } from '../database/database';
 
 /** A stored webhook POST, as the processor reads it back from the table. */
 export interface InboxRow {
@@ -144,9 +143,9 @@ export class WebhookInbox {
 }
 
 /** Part of the ingest transaction: the rows are gone exactly when their messages are stored. */
-export async function deleteInboxRows(manager: EntityManager, ids: string[]): Promise<void> {
+export async function deleteInboxRows(statements: BatchedStatements, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
     const slice = ids.slice(i, i + DELETE_CHUNK);
-    await manager.query(`DELETE FROM webhook_inbox WHERE id IN (${slice.map(() => '?').join(', ')})`, slice);
+    await statements.write(`DELETE FROM webhook_inbox WHERE id IN (${slice.map(() => '?').join(', ')})`, slice);
   }
 }

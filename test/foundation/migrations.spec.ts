@@ -278,6 +278,51 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     }
   });
 
+  it('runs a batched transaction: writes go with the next read or the commit, and a failed write undoes the whole transaction', async () => {
+    const mysql = dataSource.options.type === 'mysql';
+    const database = oneDeliveryConnection(dataSource);
+    await insertMessages(dataSource, [['b-1', 'c-batched', 'in', 'queued', 1], ['b-2', 'c-batched', 'in', 'queued', 2]]);
+    const statusOf = async (id: string) => (await dataSource.query('SELECT status FROM messages WHERE id = ?', [id]))[0].status;
+    try {
+      const before = database.mysqlRoundTrips;
+      const read = await database.batchedTransaction(async (statements) => {
+        await statements.write(`UPDATE messages SET status = 'delivered' WHERE id = ?`, ['b-1']);
+        const [queued, all] = await statements.reads([
+          [`SELECT id FROM messages WHERE conversation_id = ? AND status = 'queued'`, ['c-batched']],
+          [`SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?`, ['c-batched']],
+        ]);
+        await statements.write(`UPDATE messages SET status = 'failed' WHERE id = ?`, ['b-2']);
+        return { queued, count: Number(all[0].n) };
+      });
+      expect(read).toEqual({ queued: [{ id: 'b-2' }], count: 2 });
+      expect([await statusOf('b-1'), await statusOf('b-2')]).toEqual(['delivered', 'failed']);
+      // START TRANSACTION, the first write and both reads in one round trip; the last write with the COMMIT.
+      if (mysql) expect(database.mysqlRoundTrips - before).toBe(2);
+
+      // A write that fails (a duplicate id) fails the transaction when it is sent: nothing of it is kept, the connection is clean.
+      const failing = database.batchedTransaction(async (statements) => {
+        await statements.write(`UPDATE messages SET status = 'queued' WHERE id = ?`, ['b-1']);
+        await statements.write(`UPDATE messages SET id = ? WHERE id = ?`, ['b-1', 'b-2']);
+        await statements.reads([['SELECT 1 AS one', []]]);
+      });
+      await expect(failing).rejects.toBeInstanceOf(QueryFailedError);
+      expect([await statusOf('b-1'), await statusOf('b-2')]).toEqual(['delivered', 'failed']);
+      // So is a transaction whose work throws.
+      await expect(database.batchedTransaction(async (statements) => {
+        await statements.reads([[`UPDATE messages SET status = 'queued' WHERE id = ?`, ['b-1']]]);
+        throw new Error('changed its mind');
+      })).rejects.toThrow('changed its mind');
+      expect(await statusOf('b-1')).toBe('delivered');
+      if (mysql) {
+        const [state] = await database.runTogether([['SELECT @@in_transaction AS open', []]]);
+        expect(state.records).toEqual([{ open: '0' }]);
+      }
+    } finally {
+      if (mysql) await database.closeTogetherPool();
+      await dataSource.query('DELETE FROM messages');
+    }
+  });
+
   it('can be rolled back to empty and applied again', async () => {
     for (let i = 0; i < migrations.length; i++) await dataSource.undoLastMigration({ transaction: 'none' });
     expect(await dataSource.createQueryRunner().hasTable('messages')).toBe(false);

@@ -49,6 +49,24 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     });
   });
 
+  // Before any delivery starts in this app: the delivery statements share the same connections and their count.
+  (backend.databaseUrl ? it : it.skip)(`stores a batch in two round trips on MySQL, three when it creates conversations${backend.databaseUrl ? '' : ' (skipped: SQLite has no round trips)'}`, async () => {
+    const t = await newTenant(h, { enabled: false }); // held: nothing is delivered, so only the ingest counts
+    const database = h.relay.get(Database);
+    const batch = (text: string) => page(...['701', '702', '703'].map((psid, i) => messaging(t.pageId, [textEvent(t.pageId, psid, `${text} ${i}`)])));
+    let before = database.mysqlRoundTrips;
+    expect((await post(batch('first'))).status).toBe(200);
+    expect(database.mysqlRoundTrips - before).toBe(3);
+    before = database.mysqlRoundTrips;
+    expect((await post(batch('second'))).status).toBe(200);
+    expect(database.mysqlRoundTrips - before).toBe(2);
+    const stored = await messagesOf(h.relay, t.integration.id);
+    expect(stored.map((m) => [m.text, m.status])).toEqual([
+      ['first 0', 'held'], ['first 1', 'held'], ['first 2', 'held'], ['second 0', 'held'], ['second 1', 'held'], ['second 2', 'held'],
+    ]);
+    expect(new Set(stored.map((m) => m.conversationId)).size).toBe(3);
+  });
+
   it('forwards a Messenger text with the customer\'s names, delivery id and event headers (sent by the Facebook sandbox)', async () => {
     const t = await newTenant(h);
     const psid = t.customer('Maria', 'Gonçalves');
