@@ -30,6 +30,13 @@ export type NewState = { at: Date } & (
 
 type Row = Record<string, unknown>;
 
+/** A conversation with what delivery needs of its integration; on MySQL also its head (null: none). */
+export interface LoadedConversation {
+  conversation: Conversation;
+  integration: DeliveryIntegration;
+  head?: Message | null;
+}
+
 /**
  * A conversation's oldest queued inbound message (its head), the one delivered next: `SELECT <columns> ${HEAD_OF_CONVERSATION}`
  * with the conversation id. The index ix_messages_queued_in_head holds these rows in this order, so the lookup
@@ -57,12 +64,44 @@ export class DeliveryStore {
 
   /**
    * The conversation and its integration's delivery columns, in one statement. On MySQL, where leasing the
-   * head takes a statement of its own after reading it, the same statement also reads the head (null: none),
-   * which saves a round trip per job; on SQLite `claimHead` finds it.
+   * head takes a statement of its own, the same statement also reads the head (null: none), which saves a round
+   * trip per job; on SQLite `claimHead` finds it.
    */
-  async conversationForDelivery(conversationId: string): Promise<{ conversation: Conversation; integration: DeliveryIntegration; head?: Message | null } | null> {
+  async conversationForDelivery(conversationId: string): Promise<LoadedConversation | null> {
+    return this.loaded(await this.select(...this.conversationStatement(conversationId)));
+  }
+
+  /**
+   * MySQL only: leases the conversation's head if it is free and due, and reads the conversation, its integration
+   * and its head, in one work of the shared round trips. `leased` is the head when this call leased it; when an
+   * earlier message arrived between the lease and the read (so the head read is not the one leased), the lease
+   * is given back and `leased` is null, as when the head is held by another worker or not due yet.
+   */
+  async leaseHeadWithConversation(conversationId: string, now: Date, leaseUntil: Date): Promise<{ loaded: LoadedConversation | null; leased: Message | null }> {
+    const at = this.date(now);
+    const lease = this.date(leaseUntil);
+    const { writes, reads } = await this.database.mysqlTogether({
+      // STRAIGHT_JOIN: from the one head row to its primary key, never a scan of messages (the table may be small, or its statistics off).
+      writes: [[
+        `UPDATE (SELECT id ${HEAD_OF_CONVERSATION}) h STRAIGHT_JOIN messages m ON m.id = h.id SET m.locked_until = ? WHERE m.status = 'queued' AND ${FREE_AND_DUE}`,
+        [conversationId, lease, at, at],
+      ]],
+      reads: [this.conversationStatement(conversationId)],
+    });
+    const loaded = this.loaded(reads[0].records);
+    if (writes[0].affected !== 1) return { loaded, leased: null };
+    const head = loaded?.head ?? null;
+    if (head?.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
+    await this.database.mysqlTogether({
+      writes: [[`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
+      reads: [],
+    });
+    return { loaded, leased: null };
+  }
+
+  private conversationStatement(conversationId: string): Statement {
     const withHead = !this.claimsHeadInOneStatement;
-    const rows = await this.select(
+    return [
       `SELECT c.*, i.enabled AS i_enabled, i.page_token_enc AS i_page_token_enc, i.openchannel_url_enc AS i_openchannel_url_enc,
               i.api_key_enc AS i_api_key_enc, i.signing_secret_enc AS i_signing_secret_enc
               ${withHead ? `, ${this.tables().messages.prefixedSelectList('h', 'h_')}` : ''}
@@ -70,7 +109,10 @@ export class DeliveryStore {
        ${withHead ? `LEFT JOIN messages h ON h.id = (SELECT id ${HEAD_OF_CONVERSATION})` : ''}
        WHERE c.id = ?`,
       withHead ? [conversationId, conversationId] : [conversationId],
-    );
+    ];
+  }
+
+  private loaded(rows: Row[]): LoadedConversation | null {
     if (!rows.length) return null;
     const row = rows[0];
     return {
@@ -83,7 +125,7 @@ export class DeliveryStore {
         apiKeyEnc: row.i_api_key_enc as string | null,
         signingSecretEnc: row.i_signing_secret_enc as string | null,
       },
-      ...(withHead ? { head: row.h_id === null ? null : this.tables().messages.read(row, 'h_') } : {}),
+      ...(!this.claimsHeadInOneStatement ? { head: row.h_id === null ? null : this.tables().messages.read(row, 'h_') } : {}),
     };
   }
 

@@ -11,7 +11,7 @@ import { JobContext, JobHandler } from '../queue/job';
 import { JobQueue } from '../queue/job-queue';
 import { Conversation } from './conversation.entity';
 import { AttemptResult, classifyAnswer, classifyNoAnswer } from './delivery-failure';
-import { AttemptRow, DeliveryIntegration, DeliveryStore, NewState } from './delivery-store';
+import { AttemptRow, DeliveryIntegration, DeliveryStore, LoadedConversation, NewState } from './delivery-store';
 import { DeliverySettings } from './delivery.settings';
 import { MediaService, MediaTemporarilyUnavailable } from './media.service';
 import { Message } from './message.entity';
@@ -37,10 +37,10 @@ interface DecryptedTarget {
 }
 
 /**
- * What a job already knows of its conversation's head when it goes on to the next message: on SQLite,
- * `leased` (the head leased in the commit that recorded the last attempt, null: none); on MySQL, `read`
- * (read with the conversation at the job's start, or in the round trip that recorded the last attempt;
- * null: none). Neither: look it up.
+ * What a job already knows of its conversation's head when it goes on to the next message: `leased`, the head
+ * this job leased (on SQLite in the commit that recorded the last attempt, null: none; on MySQL at the job's
+ * start); or, on MySQL, `read`, the head as read at the job's start (when it could not lease it) or in the round
+ * trip that recorded the last attempt (null: none). Neither: look it up.
  */
 interface KnownHead {
   leased?: Message | null;
@@ -81,15 +81,24 @@ export class DeliveryService {
 
   @JobHandler(DeliverConversation)
   async deliverConversation(data: { conversationId: string }, context?: JobContext): Promise<void> {
-    const loaded = await this.store.conversationForDelivery(data.conversationId);
+    let known: KnownHead = {};
+    let loaded: LoadedConversation | null;
+    if (this.store.claimsHeadInOneStatement) {
+      loaded = await this.store.conversationForDelivery(data.conversationId);
+    } else {
+      // MySQL: the head is leased in the same round trip that reads the conversation, so a job's first message costs one.
+      const now = new Date();
+      const start = await this.store.leaseHeadWithConversation(data.conversationId, now, this.leaseUntil(now));
+      loaded = start.loaded;
+      known = start.leased ? { leased: start.leased } : { read: loaded?.head ?? null };
+    }
     if (!loaded) return;
     const { conversation, integration } = loaded;
     if (!integration.enabled) {
-      await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null });
+      await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null, lockedUntil: null });
       return;
     }
     const delivery = this.deliveryTo(integration);
-    let known: KnownHead = loaded.head === undefined ? {} : { read: loaded.head };
     for (let done = 0; ; done++) {
       const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, known, context));
       if (step === 'stop') return;
@@ -99,12 +108,14 @@ export class DeliveryService {
 
   /** The job's next message: one unit of background work (WebhooksFirst). Answers whether the job goes on. */
   private async deliverNext(conversation: Conversation, delivery: Delivery, done: number, known: KnownHead, context?: JobContext): Promise<'stop' | KnownHead> {
-    if (done < this.settings.batchPerJob && this.store.claimsHeadInOneStatement) {
+    // On MySQL the next head is read with the attempt's record (not leased); on SQLite it is leased in the same commit.
+    const readsNext = !this.store.claimsHeadInOneStatement;
+    if (done < this.settings.batchPerJob && (known.leased || (known.leased === undefined && this.store.claimsHeadInOneStatement))) {
       const now = new Date();
-      const claimed = known.leased !== undefined ? known.leased : await this.store.claimHead(conversation.id, now, new Date(now.getTime() + this.settings.leaseMs));
+      const claimed = known.leased !== undefined ? known.leased : await this.store.claimHead(conversation.id, now, this.leaseUntil(now));
       if (claimed) {
-        const { result, next } = await this.attempt(claimed, conversation, delivery, done + 1 < this.settings.batchPerJob);
-        return result.kind === 'retry' ? 'stop' : { leased: next };
+        const { result, next } = await this.attempt(claimed, conversation, delivery, readsNext || done + 1 < this.settings.batchPerJob);
+        return result.kind === 'retry' ? 'stop' : readsNext ? { read: next } : { leased: next };
       }
       // No head, or it waits for a retry, or another worker holds it: the head says which.
     }
@@ -121,11 +132,17 @@ export class DeliveryService {
     }
     const now = new Date();
     // Another worker holds the head and carries on from it.
-    if (!(await this.store.claim(head.id, now, new Date(now.getTime() + this.settings.leaseMs)))) return 'stop';
-    // On MySQL the next head is read with the attempt's record; on SQLite this path leases nothing more.
-    const readsNext = !this.store.claimsHeadInOneStatement;
+    if (!(await this.store.claim(head.id, now, this.leaseUntil(now)))) return 'stop';
     const { result, next } = await this.attempt(head, conversation, delivery, readsNext);
     return result.kind === 'retry' ? 'stop' : readsNext ? { read: next } : {};
+  }
+
+  /**
+   * When a lease taken now runs out. A few hundred milliseconds of jitter make each lease's time its own, which
+   * is how `leaseHeadWithConversation` tells the head it leased from one that arrived just after.
+   */
+  private leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + this.settings.leaseMs + Math.floor(Math.random() * 1000));
   }
 
   /**
@@ -269,7 +286,7 @@ export class DeliveryService {
     };
     // Only when the job goes on to the next message: not after a retry, nor after the last retry gave up.
     const next = findNext && result.kind !== 'retry' && message.conversationId
-      ? { conversationId: message.conversationId, now, leaseUntil: new Date(now.getTime() + this.settings.leaseMs) }
+      ? { conversationId: message.conversationId, now, leaseUntil: this.leaseUntil(now) }
       : undefined;
     const retryDelay = result.kind !== 'retry' || exhausted ? 0
       : result.retryAfterMs !== undefined ? Math.min(Math.max(result.retryAfterMs, 1_000), this.settings.maxRetryAfterMs)

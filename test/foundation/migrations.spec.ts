@@ -137,6 +137,33 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           expect((await rowsReadOnDeliveryConnection(database)) - beforeJob).toBeLessThan(10);
           expect(loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1', enabled: true }, head: { id: 'm-head', status: 'queued', occurredAt: 1_700_000_003_000 } });
           expect((await store.conversationForDelivery('c-none-queued'))?.head).toBeNull();
+
+          // A job's first work leases the head in the same round trip, through the same index and then its primary key.
+          const now = new Date('2026-06-01T12:00:00.000Z');
+          const lease = new Date('2026-06-01T12:05:00.123Z');
+          const beforeLease = await rowsReadOnDeliveryConnection(database);
+          const first = await store.leaseHeadWithConversation(conversationId, now, lease);
+          expect((await rowsReadOnDeliveryConnection(database)) - beforeLease).toBeLessThan(10);
+          expect(first.leased).toMatchObject({ id: 'm-head', lockedUntil: lease });
+          expect(first.loaded).toMatchObject({ conversation: { id: conversationId }, integration: { id: 'i1' }, head: { id: 'm-head' } });
+          // Held by that lease: another job reads the head but does not get it.
+          const second = await store.leaseHeadWithConversation(conversationId, now, new Date(lease.getTime() + 1));
+          expect(second).toMatchObject({ leased: null, loaded: { head: { id: 'm-head', lockedUntil: lease } } });
+          expect(await store.leaseHeadWithConversation('c-none-queued', now, lease)).toMatchObject({ leased: null, loaded: { head: null } });
+
+          // An earlier message stored in the same group, after the lease and before the read: the head read is not the one leased,
+          // so the lease is given back and the job goes on from the head it read.
+          await runner.query(`UPDATE messages SET locked_until = NULL WHERE id = 'm-head'`);
+          const [raced] = await Promise.all([
+            store.leaseHeadWithConversation(conversationId, now, lease),
+            database.mysqlTogether({
+              writes: [[`INSERT INTO messages (id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at)
+                VALUES ('m-earlier', 't1', 'i1', ?, 'in', 'text', 'message', 'queued', 0, ?, 0, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`, [conversationId, 1_700_000_000_000 + delivered - 1]]],
+              reads: [],
+            }),
+          ]);
+          expect(raced).toMatchObject({ leased: null, loaded: { head: { id: 'm-earlier', lockedUntil: null } } });
+          expect((await runner.query(`SELECT locked_until FROM messages WHERE id = 'm-head'`))[0].locked_until).toBeNull();
         } finally {
           await database.closeTogetherPool();
         }
