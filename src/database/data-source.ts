@@ -5,13 +5,13 @@ import { AppConfig } from '../config/app-config';
 import { migrations } from '../../migrations';
 import { entities } from './entities';
 
-/** The MySQL pool of everything but the delivery store's statements (see dataSourceOptions). */
+/** The MySQL pool of everything but the ingest's and the delivery store's statements (see dataSourceOptions). */
 const MYSQL_POOL_CONNECTIONS = 16;
 
 /**
- * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise. On MySQL the delivery
- * store's statements have connections of their own, one per delivery a worker runs at once
- * (`Database.runTogether`), so this pool no longer grows with DELIVERY_CONCURRENCY.
+ * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise. On MySQL the ingest's
+ * and the delivery store's statements have up to 9 connections of their own, which take several statements
+ * per round trip (`Database.runTogether`, `mysqlTogether`, `batchedTransaction`).
  */
 export function dataSourceOptions(config: Pick<AppConfig, 'database'>): DataSourceOptions {
   const common = { entities, migrations, migrationsTableName: 'schema_migrations', logging: false as const };

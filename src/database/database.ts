@@ -106,7 +106,8 @@ export class Database implements OnApplicationShutdown {
   private roundTripsSent = 0;
 
   constructor(readonly dataSource: DataSource, @Optional() config?: AppConfig) {
-    this.togetherConnections = config?.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
+    // At most MYSQL_TOGETHER_IN_FLIGHT round trips of deliveries and one ingest transaction use them at once.
+    this.togetherConnections = Math.min(config?.deliveryConcurrency ?? DEFAULT_DELIVERY_CONCURRENCY, MYSQL_TOGETHER_IN_FLIGHT + 1);
   }
 
   /** Round trips sent on the connections of `runTogether`, `mysqlTogether` and `batchedTransaction` (MySQL): how tests and probes count them. */
@@ -145,8 +146,9 @@ export class Database implements OnApplicationShutdown {
    * START and COMMIT cost no round trip of their own. A batch that starts a transaction must also end it:
    * when a statement fails, the rest are not run, the transaction is rolled back, and the error is thrown.
    *
-   * They go on connections of their own (as many as deliveries run at once), the only ones that accept
-   * several statements per query, so only these fixed statements can ever run that way.
+   * They go on connections of their own (at most MYSQL_TOGETHER_IN_FLIGHT + 1, and no more than deliveries
+   * run at once), the only ones that accept several statements per query, so only the relay's fixed
+   * statements can ever run that way.
    */
   async runTogether(statements: Statement[]): Promise<RunResult[]> {
     const sql = statements.map(([text]) => text).join(';\n');
