@@ -226,14 +226,19 @@ export class IngestService {
     return wanted;
   }
 
-  /** SELECTs of the conversations with these keys (and of others of the same integrations and customers), 200 keys each. */
-  private conversationLookups(wanted: Map<string, WantedConversation>, keys: string[]): Statement[] {
+  /**
+   * SELECTs of the conversations with these keys (and of others of the same integrations and customers), 200 keys each.
+   * `latest`: on MySQL a locking read, which sees rows committed after this transaction's first read (a plain read
+   * keeps REPEATABLE READ's snapshot, so a conversation another process created meanwhile would stay invisible).
+   */
+  private conversationLookups(wanted: Map<string, WantedConversation>, keys: string[], latest = false): Statement[] {
+    const locking = latest && this.database.isMysql ? ' LOCK IN SHARE MODE' : '';
     const { conversations } = this.rawTables();
     return chunks(keys.map((key) => wanted.get(key)!), CHUNK).map((slice) => {
       const integrationIds = unique(slice.map((w) => w.integration.id));
       const customerIds = unique(slice.map((w) => w.customerId));
       return [
-        `SELECT ${conversations.selectList} FROM ${conversations.table} WHERE ${conversations.column('integrationId')} IN (${marks(integrationIds)}) AND ${conversations.column('customerId')} IN (${marks(customerIds)})`,
+        `SELECT ${conversations.selectList} FROM ${conversations.table} WHERE ${conversations.column('integrationId')} IN (${marks(integrationIds)}) AND ${conversations.column('customerId')} IN (${marks(customerIds)})${locking}`,
         [...integrationIds, ...customerIds],
       ];
     });
@@ -256,7 +261,7 @@ export class IngestService {
     return into;
   }
 
-  /** Creates the batch's missing conversations, then reads them back: a concurrent batch may have created one first. */
+  /** Creates the batch's missing conversations, then reads them back: a concurrent batch (of this or another process) may have created one first. */
   private async createConversations(statements: BatchedStatements, wanted: Map<string, WantedConversation>, found: Map<string, Conversation>): Promise<void> {
     const missing = [...wanted.entries()].filter(([key, w]) => !found.has(key) && w.event); // receipts never create one
     if (!missing.length) return;
@@ -267,7 +272,10 @@ export class IngestService {
       firstName: null, lastName: null, lastCustomerMessageAt: null, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
     }));
     await insertIgnoringDuplicates(statements, this.rawTables().conversations, rows);
-    this.foundConversations(wanted, await statements.reads(this.conversationLookups(wanted, missing.map(([key]) => key))), found);
+    this.foundConversations(wanted, await statements.reads(this.conversationLookups(wanted, missing.map(([key]) => key), true)), found);
+    const lost = missing.filter(([key]) => !found.has(key));
+    // Never stored without its conversation (no job would ever deliver it): the batch fails, and its POSTs are tried again.
+    if (lost.length) throw new Error(`${lost.length} new conversation(s) not found after creating them; the batch is tried again`);
   }
 
   private async insertMessages(statements: BatchedStatements, planned: Planned[], conversations: Map<string, Conversation>, existing: Set<string>): Promise<Message[]> {

@@ -67,6 +67,29 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     expect(new Set(stored.map((m) => m.conversationId)).size).toBe(3);
   });
 
+  it('stores a message whose new conversation another process created while the batch was being stored', async () => {
+    const t = await newTenant(h, { enabled: false });
+    const database = h.relay.get(Database);
+    const batchedTransaction = database.batchedTransaction.bind(database);
+    let created: Conversation | undefined;
+    const spy = jest.spyOn(database, 'batchedTransaction').mockImplementation((work) => batchedTransaction((statements) => work({
+      write: statements.write,
+      reads: async (lookups) => {
+        const rows = await statements.reads(lookups);
+        // Right after the batch's first read, which found no conversation: another process creates it and commits.
+        created ??= await createConversation(h.relay, t.integration, { customerId: '901' });
+        return rows;
+      },
+    })));
+    try {
+      expect((await post(page(messaging(t.pageId, [textEvent(t.pageId, '901', 'meanwhile')])))).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    const stored = await messagesOf(h.relay, t.integration.id);
+    expect(stored.map((m) => [m.text, m.status, m.conversationId])).toEqual([['meanwhile', 'held', created!.id]]);
+  });
+
   it('forwards a Messenger text with the customer\'s names, delivery id and event headers (sent by the Facebook sandbox)', async () => {
     const t = await newTenant(h);
     const psid = t.customer('Maria', 'Gonçalves');
