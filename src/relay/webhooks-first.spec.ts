@@ -101,6 +101,24 @@ describe('WebhooksFirst', () => {
     await load.stop();
   });
 
+  it('starts pacing when many events wait for slow answers though the loop has room (MySQL: answers wait for the inbox\'s commit)', async () => {
+    // Four events per POST, each answered 5 ms after its body, the loop idle meanwhile: about 4 waiting.
+    let seen = false;
+    const watch = setInterval(() => (seen ||= gate.underPressure), 5);
+    const few = webhookLoad(gate, 5, 4, false);
+    await sleep(400);
+    clearInterval(watch);
+    await few.stop();
+    expect(seen).toBe(false);
+    // As many as 16 one-event POSTs in flight: it starts.
+    const crowded = webhookLoad(gate, 5, 16, false);
+    try {
+      await until(() => gate.underPressure);
+    } finally {
+      await crowded.stop();
+    }
+  });
+
   it('paces background work to a fifth of the loop while webhook answers wait, and lets it all go when the POSTs stop', async () => {
     const load = webhookLoad(gate, 20);
     await until(() => gate.underPressure);

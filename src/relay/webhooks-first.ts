@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * Pressure starts when, over four samples in a row (200 ms), the event loop was busy at least `from` of
- * the time and at least a tenth of the webhook answers waited longer than SLOW_ANSWER_MS after their
+ * the time (or EVENTS_WAITING_WITHOUT_BUSY events waited for their answer) and at least a tenth of the
+ * webhook answers waited longer than SLOW_ANSWER_MS after their
  * body had arrived, and over those four samples at least EVENTS_WAITING_TO_START events waited for their
  * answer on average. It lasts while POSTs keep arriving and either the loop stays busy at least `until` of
  * the time (lower, since pacing frees the loop and would otherwise switch itself off at once) or at least
@@ -45,6 +46,14 @@ const EVENTS_WAITING_TO_START = 6;
  * steady stream that pacing answers fast keeps one or two.
  */
 const EVENTS_WAITING_TO_LAST = 4;
+/**
+ * On MySQL the loop can have room while answers are slow: each waits for the inbox's commit, and the
+ * storing and delivering the process then does at full speed keep the database, and the cores it shares,
+ * busy. In a closed-loop 1-event burst on MariaDB the busy rule alone never started pressure in some runs:
+ * 1,739-4,409 POSTs/s instead of 6,300-7,400 (docs/performance.md, round 13). So this many events waiting
+ * start it too: a steady stream the relay keeps up with has 2-3.
+ */
+const EVENTS_WAITING_WITHOUT_BUSY = 10;
 const SAMPLE_EVERY_MS = 50;
 /**
  * While webhooks are under pressure, background work gets at most this share of the event loop's time:
@@ -150,7 +159,7 @@ export class WebhooksFirst implements OnApplicationShutdown {
     const eventsWaiting = this.eventWaitMsSinceSample / Math.max(1, now - this.sampledAt);
     this.sampledAt = now;
     const arriving = this.postsInFlight > 0 || this.receivedSinceSample > 0;
-    const slow = arriving && utilization >= BUSY_UTILIZATION.from && this.slowSinceSample > 0 && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample;
+    const slow = arriving && (utilization >= BUSY_UTILIZATION.from || eventsWaiting >= EVENTS_WAITING_WITHOUT_BUSY) && this.slowSinceSample > 0 && this.slowSinceSample >= SLOW_ANSWERS_SHARE * this.answeredSinceSample;
     if (!slow) this.slowSamplesInARow.length = 0;
     else if (this.slowSamplesInARow.push(eventsWaiting) > SLOW_SAMPLES_TO_START) this.slowSamplesInARow.shift();
     const crowded = this.slowSamplesInARow.reduce((sum, waiting) => sum + waiting, 0) >= EVENTS_WAITING_TO_START * SLOW_SAMPLES_TO_START;
