@@ -5,9 +5,10 @@ import { performance } from 'node:perf_hooks';
  * Pressure starts when, over four samples in a row (200 ms), the event loop was busy at least `from` of
  * the time (or EVENTS_WAITING_WITHOUT_BUSY events waited for their answer) and at least a tenth of the
  * webhook answers waited longer than SLOW_ANSWER_MS after their body had arrived, and over those four
- * samples at least EVENTS_WAITING_TO_START events waited for their answer on average. It lasts while POSTs keep arriving and either the loop stays busy at least `until` of
- * the time (lower, since pacing frees the loop and would otherwise switch itself off at once) or at least
- * EVENTS_WAITING_TO_LAST events still wait for their answer, and ends after two samples in a row without that.
+ * samples at least EVENTS_WAITING_TO_START events waited for their answer on average. It lasts while POSTs
+ * keep arriving and either the loop stays busy at least `until` of the time (lower, since pacing frees the
+ * loop and would otherwise switch itself off at once) or at least EVENTS_WAITING_TO_LAST events still wait
+ * for their answer, and ends after two samples in a row without that.
  *
  * Without slow answers there is no pressure, however busy the loop. A steady rate the process can serve
  * must keep its background at full speed: at 500 events/s the storing and delivering come in bursts of
