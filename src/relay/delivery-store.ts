@@ -92,10 +92,7 @@ export class DeliveryStore {
     if (writes[0].affected !== 1) return { loaded, leased: null };
     const head = loaded?.head ?? null;
     if (head?.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
-    await this.database.mysqlTogether({
-      writes: [[`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
-      reads: [],
-    });
+    await this.write(`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]);
     return { loaded, leased: null };
   }
 

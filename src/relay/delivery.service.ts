@@ -110,7 +110,7 @@ export class DeliveryService {
   private async deliverNext(conversation: Conversation, delivery: Delivery, done: number, known: KnownHead, context?: JobContext): Promise<'stop' | KnownHead> {
     // On MySQL the next head is read with the attempt's record (not leased); on SQLite it is leased in the same commit.
     const readsNext = !this.store.claimsHeadInOneStatement;
-    if (done < this.settings.batchPerJob && (known.leased || (known.leased === undefined && this.store.claimsHeadInOneStatement))) {
+    if (done < this.settings.batchPerJob && (known.leased !== undefined || this.store.claimsHeadInOneStatement)) {
       const now = new Date();
       const claimed = known.leased !== undefined ? known.leased : await this.store.claimHead(conversation.id, now, this.leaseUntil(now));
       if (claimed) {
