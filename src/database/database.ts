@@ -65,6 +65,8 @@ interface WaitingWork {
   work: TogetherWork;
   resolve: (results: TogetherResults) => void;
   reject: (error: unknown) => void;
+  /** Runs in a round trip of its own: its group failed, and its own outcome is wanted. */
+  alone?: boolean;
 }
 
 /** The part of mysql2's callback API that `runTogether` uses. */
@@ -234,7 +236,7 @@ export class Database implements OnApplicationShutdown {
    * each of the work's statements' results, in order, once committed.
    *
    * When the shared round trip fails (a deadlock, a bad value), it is rolled back and each work is run
-   * again alone, so one work's failure rejects that work only. A failure after the commit (only a read can
+   * again alone (first in line, within the round trips in flight), so one work's failure rejects that work only. A failure after the commit (only a read can
    * fail there, or the connection) runs the works' writes a second time: callers' writes must then fail
    * or change nothing (a lease already held, an attempt row's id already there), as the delivery's do.
    */
@@ -252,7 +254,7 @@ export class Database implements OnApplicationShutdown {
     setImmediate(() => {
       this.mysqlStartScheduled = false;
       while (this.mysqlRoundTripsInFlight < MYSQL_TOGETHER_IN_FLIGHT && this.mysqlWaiting.length) {
-        const batch = this.mysqlWaiting.splice(0, MYSQL_TOGETHER_MAX_WORKS);
+        const batch = this.mysqlWaiting[0].alone ? this.mysqlWaiting.splice(0, 1) : this.mysqlWaiting.splice(0, this.nextGroupSize());
         this.mysqlRoundTripsInFlight++;
         void this.runWorksTogether(batch).finally(() => {
           this.mysqlRoundTripsInFlight--;
@@ -260,6 +262,14 @@ export class Database implements OnApplicationShutdown {
         });
       }
     });
+  }
+
+  /** The works at the front of the line up to the first that must run alone, at most MYSQL_TOGETHER_MAX_WORKS. */
+  private nextGroupSize(): number {
+    const end = Math.min(this.mysqlWaiting.length, MYSQL_TOGETHER_MAX_WORKS);
+    let size = 0;
+    while (size < end && !this.mysqlWaiting[size].alone) size++;
+    return size;
   }
 
   private async runWorksTogether(batch: WaitingWork[]): Promise<void> {
@@ -272,7 +282,9 @@ export class Database implements OnApplicationShutdown {
       results = await this.runTogether(statements);
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
-      await Promise.all(batch.map((waiting) => this.runWorksTogether([waiting])));
+      // Each work again by itself, first in line and within the round trips in flight, so a failed group of 64 does not
+      // become 64 round trips at once on the pool's few connections.
+      this.mysqlWaiting.unshift(...batch.map((waiting) => ({ ...waiting, alone: true })));
       return;
     }
     let write = writes.length ? 1 : 0;

@@ -75,7 +75,8 @@ export class DeliveryStore {
    * MySQL only: leases the conversation's head if it is free and due, and reads the conversation, its integration
    * and its head, in one work of the shared round trips. `leased` is the head when this call leased it; when an
    * earlier message arrived between the lease and the read (so the head read is not the one leased), the lease
-   * is given back and `leased` is null, as when the head is held by another worker or not due yet.
+   * is given back, `leased` is null, as when the head is held by another worker or not due yet, and `loaded.head` is
+   * the head as read after the give-back.
    */
   async leaseHeadWithConversation(conversationId: string, now: Date, leaseUntil: Date): Promise<{ loaded: LoadedConversation | null; leased: Message | null }> {
     const at = this.date(now);
@@ -91,9 +92,15 @@ export class DeliveryStore {
     const loaded = this.loaded(reads[0].records);
     if (writes[0].affected !== 1) return { loaded, leased: null };
     const head = loaded?.head ?? null;
-    if (head?.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
-    await this.write(`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]);
-    return { loaded, leased: null };
+    if (head && head.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
+    // Read again after the give-back: while this job held the later message, the earlier one's job may have delivered it and
+    // stopped on finding the later one leased. From the head read before, this job would stop too, and the later message
+    // would wait for the sweeper.
+    const givenBack = await this.database.mysqlTogether({
+      writes: [[`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
+      reads: [this.headStatement(conversationId)],
+    });
+    return { loaded: loaded && { ...loaded, head: this.firstMessage(givenBack.reads[0]) }, leased: null };
   }
 
   private conversationStatement(conversationId: string): Statement {

@@ -6,7 +6,7 @@ import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
 import { AppConfig } from '../../src/config/app-config';
-import { Database, TogetherWork } from '../../src/database/database';
+import { Database, TogetherResults, TogetherWork } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
 import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
 import { mysqlBackendAvailable } from '../support/backends';
@@ -154,16 +154,34 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           // An earlier message stored in the same group, after the lease and before the read: the head read is not the one leased,
           // so the lease is given back and the job goes on from the head it read.
           await runner.query(`UPDATE messages SET locked_until = NULL WHERE id = 'm-head'`);
-          const [raced] = await Promise.all([
+          // The lease, and in the same group a message `before` ms before the first one delivered.
+          const leaseWhileStoring = async (id: string, before: number) => (await Promise.all([
             store.leaseHeadWithConversation(conversationId, now, lease),
             database.mysqlTogether({
               writes: [[`INSERT INTO messages (id, tenant_id, integration_id, conversation_id, direction, kind, event, status, attempts, occurred_at, part, created_at, updated_at)
-                VALUES ('m-earlier', 't1', 'i1', ?, 'in', 'text', 'message', 'queued', 0, ?, 0, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`, [conversationId, 1_700_000_000_000 + delivered - 1]]],
+                VALUES (?, 't1', 'i1', ?, 'in', 'text', 'message', 'queued', 0, ?, 0, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`, [id, conversationId, 1_700_000_000_000 + delivered - before]]],
               reads: [],
             }),
-          ]);
+          ]))[0];
+          const raced = await leaseWhileStoring('m-earlier', 1);
           expect(raced).toMatchObject({ leased: null, loaded: { head: { id: 'm-earlier', lockedUntil: null } } });
           expect((await runner.query(`SELECT locked_until FROM messages WHERE id = 'm-head'`))[0].locked_until).toBeNull();
+
+          // The same race, and before the give-back the earlier message's job delivers it (and stops, finding m-head leased):
+          // the head is read again after the give-back, so this job goes on with m-head rather than stopping too.
+          await runner.query(`UPDATE messages SET status = 'delivered' WHERE id = 'm-earlier'`);
+          const mysqlTogether = database.mysqlTogether.bind(database);
+          const giveBacks = jest.spyOn(database, 'mysqlTogether').mockImplementation(async (work) => {
+            if (work.writes[0]?.[0].includes('SET locked_until = NULL')) {
+              await mysqlTogether({ writes: [[`UPDATE messages SET status = 'delivered' WHERE id = 'm-earliest'`, []]], reads: [] });
+            }
+            return mysqlTogether(work);
+          });
+          try {
+            expect(await leaseWhileStoring('m-earliest', 2)).toMatchObject({ leased: null, loaded: { conversation: { id: conversationId }, head: { id: 'm-head', lockedUntil: null } } });
+          } finally {
+            giveBacks.mockRestore();
+          }
         } finally {
           await database.closeTogetherPool();
         }
@@ -299,6 +317,31 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       expect(delivered).toEqual({ status: 'fulfilled', value: { writes: [{ records: [], affected: 1 }], reads: [{ records: [], affected: 0 }] } });
       const rows = await dataSource.query(`SELECT id, status FROM messages WHERE conversation_id = ? ORDER BY id`, ['c-group']);
       expect(rows).toEqual([{ id: 'g-1', status: 'delivered' }, { id: 'g-2', status: 'delivered' }, { id: 'g-3', status: 'delivered' }]);
+
+      // A failed group of 30 works: each runs again alone, within the 8 round trips in flight, not all 30 at once.
+      const runTogether = database.runTogether.bind(database);
+      let inFlight = 0;
+      let most = 0;
+      const counted = jest.spyOn(database, 'runTogether').mockImplementation(async (statements) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await runTogether(statements);
+        } finally {
+          inFlight--;
+        }
+      });
+      try {
+        const outcomes = await Promise.allSettled([
+          database.mysqlTogether({ writes: [[`UPDATE messages SET id = ? WHERE id = ?`, ['g-1', 'g-2']]], reads: [] }),
+          ...Array.from({ length: 29 }, (_, i) => database.mysqlTogether({ writes: [], reads: [[`SELECT ? AS n`, [i]]] })),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', ...Array(29).fill('fulfilled')]);
+        expect(outcomes.slice(1).map((outcome) => Number((outcome as PromiseFulfilledResult<TogetherResults>).value.reads[0].records[0].n))).toEqual(Array.from({ length: 29 }, (_, i) => i));
+        expect(counted).toHaveBeenCalledTimes(31);
+        expect(most).toBeLessThanOrEqual(8);
+      } finally {
+        counted.mockRestore();
+      }
     } finally {
       await database.closeTogetherPool();
       await dataSource.query('DELETE FROM messages');
