@@ -57,8 +57,12 @@ export interface TogetherResults {
 export interface BatchedStatements {
   /** Statements whose rows are needed now, and the writes waiting before them, in one round trip; each one's rows. */
   reads(statements: Statement[]): Promise<Array<Array<Record<string, unknown>>>>;
-  /** A statement whose result is not needed. A failure shows at the next read or at the commit, and fails the transaction. */
-  write(sql: string, parameters: unknown[]): Promise<void>;
+  /**
+   * A statement whose result is not needed now. A failure shows at the next read or at the commit, and fails the
+   * transaction. `changed`, if given, is told how many rows it changed once it has run (on MySQL with the next read
+   * or the COMMIT, so possibly only after the work has returned).
+   */
+  write(sql: string, parameters: unknown[], changed?: (rows: number) => void): Promise<void>;
 }
 
 interface WaitingWork {
@@ -187,17 +191,21 @@ export class Database implements OnApplicationShutdown {
           for (const [sql, parameters] of statements) rows.push(await manager.query(sql, parameters));
           return rows;
         },
-        write: async (sql, parameters) => {
-          await manager.query(sql, parameters);
+        write: async (sql, parameters, changed) => {
+          const result = await manager.queryRunner!.query(sql, parameters, true);
+          changed?.(result.affected ?? 0);
         },
       }));
     }
     const connection = await this.togetherConnection();
     let waiting: Statement[] = [['START TRANSACTION', []]];
+    let told: Array<((rows: number) => void) | undefined> = [undefined];
     let opened = false;
     const send = async (statements: Statement[]): Promise<RunResult[]> => {
       const batch = [...waiting, ...statements];
+      const tell = told;
       waiting = [];
+      told = [];
       opened = true;
       const sql = batch.map(([text]) => text).join(';\n');
       const parameters = batch.flatMap(([, values]) => values);
@@ -208,13 +216,16 @@ export class Database implements OnApplicationShutdown {
       } catch (error) {
         throw new QueryFailedError(sql, parameters, error as Error);
       }
-      return runResults(batch.length === 1 ? [results] : (results as unknown[])).slice(batch.length - statements.length);
+      const all = runResults(batch.length === 1 ? [results] : (results as unknown[]));
+      tell.forEach((changed, i) => changed?.(all[i].affected));
+      return all.slice(batch.length - statements.length);
     };
     try {
       const value = await work({
         reads: async (statements) => (await send(statements)).map((result) => result.records),
-        write: async (sql, parameters) => {
+        write: async (sql, parameters, changed) => {
           waiting.push([sql, parameters]);
+          told.push(changed);
         },
       });
       await send([['COMMIT', []]]);

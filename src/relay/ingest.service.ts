@@ -161,13 +161,13 @@ export class IngestService {
 
   private async commit(plans: Plan[]): Promise<Array<Committed | Error>> {
     try {
-      return await this.database.batchedTransaction((statements) => this.store(statements, plans));
+      return await this.storeAndCheck(plans);
     } catch (error) {
       if (plans.length === 1) return [asError(error)];
       const outcomes: Array<Committed | Error> = [];
       for (const plan of plans) {
         try {
-          const [result] = await this.database.batchedTransaction((statements) => this.store(statements, [plan]));
+          const [result] = await this.storeAndCheck([plan]);
           outcomes.push(result);
         } catch (single) {
           outcomes.push(asError(single));
@@ -178,11 +178,33 @@ export class IngestService {
   }
 
   /**
-   * One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them. On MySQL
-   * it takes two round trips (three when it creates conversations): the existing conversations and message keys
-   * are read together, and every write goes with the COMMIT.
+   * `store` in one transaction, and then, in the rare case that the database skipped some of the new rows, the rows
+   * really stored. Another process can store the same message key between this batch's read of the keys and its
+   * INSERT (Facebook sent the event twice, to two processes): the row is skipped as a duplicate, and must not be
+   * counted, fetched or answered after hours as if this batch had stored it.
    */
-  private async store(statements: BatchedStatements, plans: Plan[]): Promise<Committed[]> {
+  private async storeAndCheck(plans: Plan[]): Promise<Committed[]> {
+    const inserted = { rows: 0 };
+    const committed = await this.database.batchedTransaction((statements) => this.store(statements, plans, inserted));
+    const rows = committed.flatMap((result) => result.rows);
+    if (inserted.rows >= rows.length) return committed;
+    const kept = new Set<string>();
+    for (const slice of chunks(rows.map((row) => row.id), CHUNK)) {
+      for (const row of (await this.database.run(`SELECT id FROM ${this.rawTables().messages.table} WHERE id IN (${marks(slice)})`, slice)).records) kept.add(row.id as string);
+    }
+    return committed.map((result) => {
+      const own = result.rows.filter((row) => kept.has(row.id));
+      return { rows: own, duplicates: result.duplicates + result.rows.length - own.length };
+    });
+  }
+
+  /**
+   * One transaction for the POSTs of a batch; the new rows handed back to the POST that brought them, and the
+   * number the database inserted added to `inserted` once known (on MySQL, at the commit). On MySQL it takes two
+   * round trips (three when it creates conversations): the existing conversations and message keys are read
+   * together, and every write goes with the COMMIT.
+   */
+  private async store(statements: BatchedStatements, plans: Plan[], inserted: { rows: number }): Promise<Committed[]> {
     const planned = plans.flatMap((p) => p.planned);
     const receipts = plans.flatMap((p) => p.receipts);
     const stored = planned.filter((p) => p.status !== null);
@@ -194,7 +216,7 @@ export class IngestService {
     const existing = new Set<string>();
     for (const rows of results.slice(results.length - chunkCount(keys))) for (const row of rows) existing.add(row.dedup_key as string);
     await this.createConversations(statements, wanted, conversations);
-    const rows = await this.insertMessages(statements, stored, conversations, existing);
+    const rows = await this.insertMessages(statements, stored, conversations, existing, inserted);
     await this.updateConversations(statements, rows, stored, conversations);
     await this.applyStatusUpdates(statements, planned, receipts, conversations);
     await deleteInboxRows(statements, plans.flatMap((p) => (p.inboxId ? [p.inboxId] : [])));
@@ -278,7 +300,7 @@ export class IngestService {
     if (lost.length) throw new Error(`${lost.length} new conversation(s) not found after creating them; the batch is tried again`);
   }
 
-  private async insertMessages(statements: BatchedStatements, planned: Planned[], conversations: Map<string, Conversation>, existing: Set<string>): Promise<Message[]> {
+  private async insertMessages(statements: BatchedStatements, planned: Planned[], conversations: Map<string, Conversation>, existing: Set<string>, inserted: { rows: number }): Promise<Message[]> {
     const now = new Date();
     const rows: Message[] = [];
     const seen = new Set<string>();
@@ -301,7 +323,7 @@ export class IngestService {
         });
       }
     }
-    await insertIgnoringDuplicates(statements, this.rawTables().messages, rows);
+    await insertIgnoringDuplicates(statements, this.rawTables().messages, rows, inserted);
     return rows;
   }
 
@@ -483,10 +505,12 @@ function uniqueKeys(planned: Planned[]): Set<string> {
 }
 
 /** Multi-row INSERTs of whole entities; rows whose unique key exists already are skipped. */
-async function insertIgnoringDuplicates<T extends object>(statements: BatchedStatements, table: RawRows<T>, rows: T[]): Promise<void> {
+/** `inserted`, if given, counts the rows the database inserted (the others were skipped as duplicates), once known. */
+async function insertIgnoringDuplicates<T extends object>(statements: BatchedStatements, table: RawRows<T>, rows: T[], inserted?: { rows: number }): Promise<void> {
   const properties = table.properties;
+  const counted = inserted && ((changed: number) => (inserted.rows += changed));
   for (const slice of chunks(rows, CHUNK)) {
-    await statements.write(table.insertManySql(properties, slice.length, true), slice.flatMap((row) => table.values(row, properties)));
+    await statements.write(table.insertManySql(properties, slice.length, true), slice.flatMap((row) => table.values(row, properties)), counted);
   }
 }
 

@@ -355,16 +355,20 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     const statusOf = async (id: string) => (await dataSource.query('SELECT status FROM messages WHERE id = ?', [id]))[0].status;
     try {
       const before = database.mysqlRoundTrips;
+      const changed: number[] = [];
       const read = await database.batchedTransaction(async (statements) => {
-        await statements.write(`UPDATE messages SET status = 'delivered' WHERE id = ?`, ['b-1']);
+        await statements.write(`UPDATE messages SET status = 'delivered' WHERE id = ?`, ['b-1'], (rows) => changed.push(rows));
         const [queued, all] = await statements.reads([
           [`SELECT id FROM messages WHERE conversation_id = ? AND status = 'queued'`, ['c-batched']],
           [`SELECT COUNT(*) AS n FROM messages WHERE conversation_id = ?`, ['c-batched']],
         ]);
+        await statements.write(`UPDATE messages SET status = 'failed' WHERE conversation_id = ?`, ['c-none'], (rows) => changed.push(rows));
         await statements.write(`UPDATE messages SET status = 'failed' WHERE id = ?`, ['b-2']);
         return { queued, count: Number(all[0].n) };
       });
       expect(read).toEqual({ queued: [{ id: 'b-2' }], count: 2 });
+      // Each write that asked is told how many rows it changed, by the time the transaction has committed.
+      expect(changed).toEqual([1, 0]);
       expect([await statusOf('b-1'), await statusOf('b-2')]).toEqual(['delivered', 'failed']);
       // START TRANSACTION, the first write and both reads in one round trip; the last write with the COMMIT.
       if (mysql) expect(database.mysqlRoundTrips - before).toBe(2);

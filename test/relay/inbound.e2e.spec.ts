@@ -4,6 +4,7 @@ import { DeliveryAttempt } from '../../src/relay/delivery-attempt.entity';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { Message } from '../../src/relay/message.entity';
 import { Integration } from '../../src/integrations/integration.entity';
+import { IngestService } from '../../src/relay/ingest.service';
 import { Conversation } from '../../src/relay/conversation.entity';
 import { backends } from '../support/backends';
 import { createConversation } from '../support/fixtures';
@@ -88,6 +89,41 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     }
     const stored = await messagesOf(h.relay, t.integration.id);
     expect(stored.map((m) => [m.text, m.status, m.conversationId])).toEqual([['meanwhile', 'held', created!.id]]);
+  });
+
+  it('counts a message another process stored while the batch was being stored as a duplicate, not as its own', async () => {
+    const t = await newTenant(h, { enabled: false });
+    const conversation = await createConversation(h.relay, t.integration, { customerId: '902' });
+    const database = h.relay.get(Database);
+    const ingest = h.relay.get(IngestService);
+    const mid = `m_twice_${newId()}`;
+    const now = new Date();
+    const theirs: Message = {
+      id: newId(), tenantId: t.integration.tenantId, integrationId: t.integration.id, conversationId: conversation.id, direction: 'in', kind: 'text',
+      event: 'message', text: 'twice', payload: null, status: 'held', attempts: 0, lastError: null, nextAttemptAt: null, dedupKey: `${t.pageId}:m:${mid}:0`,
+      externalId: mid, remoteId: null, blobId: null, occurredAt: now.getTime(), part: 0, createdAt: now, updatedAt: now, deliveredAt: null,
+    };
+    const batchedTransaction = database.batchedTransaction.bind(database);
+    let stored = false;
+    const spy = jest.spyOn(database, 'batchedTransaction').mockImplementation((work) => batchedTransaction((statements) => work({
+      write: statements.write,
+      reads: async (lookups) => {
+        const rows = await statements.reads(lookups);
+        // Right after the batch's read of the message keys, which did not find this one: another process stores it and commits.
+        if (!stored) await database.repo(Message).insert(theirs);
+        stored = true;
+        return rows;
+      },
+    })));
+    const outcomes = jest.spyOn(ingest, 'ingestBatch');
+    try {
+      expect((await post(page(messaging(t.pageId, [textEvent(t.pageId, '902', 'twice', { mid }, now.getTime())])))).status).toBe(200);
+      expect(await outcomes.mock.results[0].value).toEqual([{ ok: true, result: { stored: 0, duplicates: 1, dropped: 0, ignored: 0 } }]);
+    } finally {
+      spy.mockRestore();
+      outcomes.mockRestore();
+    }
+    expect((await messagesOf(h.relay, t.integration.id)).map((m) => m.id)).toEqual([theirs.id]);
   });
 
   it('forwards a Messenger text with the customer\'s names, delivery id and event headers (sent by the Facebook sandbox)', async () => {
