@@ -10,6 +10,8 @@ import { markerOf } from './webhook-payload';
 export class Collector {
   private readonly seen = new Set<string>();
   private latencies: number[] = [];
+  /** When each message of the window arrived, in order. */
+  private arrivals: number[] = [];
   received = 0;
   duplicates = 0;
   firstAt = 0;
@@ -29,6 +31,7 @@ export class Collector {
     if (!this.firstAt) this.firstAt = at;
     this.lastAt = at;
     this.latencies.push(at - marker.sentAt);
+    this.arrivals.push(at);
     if (this.waiters.length) {
       this.waiters = this.waiters.filter((w) => {
         if (this.received < w.n) return true;
@@ -45,6 +48,7 @@ export class Collector {
   /** Starts a new measurement window (counts and latencies from zero; ids seen stay seen). */
   reset(): void {
     this.latencies = [];
+    this.arrivals = [];
     this.received = 0;
     this.duplicates = 0;
     this.firstAt = 0;
@@ -53,6 +57,14 @@ export class Collector {
 
   takeLatencies(): number[] {
     return this.latencies;
+  }
+
+  /** Messages per second between the arrival of the `from` share of the window's messages and that of the `to` share. */
+  rateBetween(from: number, to: number): number {
+    const first = Math.floor(this.arrivals.length * from);
+    const last = Math.min(this.arrivals.length - 1, Math.ceil(this.arrivals.length * to) - 1);
+    const seconds = (this.arrivals[last] - this.arrivals[first]) / 1000;
+    return seconds > 0 ? (last - first) / seconds : 0;
   }
 
   /** Resolves true once `n` messages arrived in this window, false after `timeoutMs`. */

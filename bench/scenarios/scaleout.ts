@@ -1,11 +1,14 @@
 import { assertAllOk, BenchContext, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
 import { log, runLoad } from '../load';
+import { sleep } from '../processes';
 import { now, round } from '../stats';
 
+const STORE_WAIT_MS = 180_000;
+
 /**
- * Scale-out: an API process takes a backlog of N messages while no worker runs, then one (or two)
- * worker processes deliver it to a contact center that takes 20 ms per notify. Throughput is
- * counted from the first delivery to the last (process boot excluded). One pair of runs per
+ * Scale-out: an API process takes a backlog of N messages while no worker runs and stores them all,
+ * then one (or two) worker processes deliver it to a contact center that takes 20 ms per notify.
+ * Throughput is counted from the first delivery to the last (process boot excluded). One pair of runs per
  * DELIVERY_CONCURRENCY in --scaleout-concurrency: with few deliveries in flight per worker a worker is
  * bound by the contact center's 20 ms; with many, by the CPU the machine has left.
  */
@@ -26,10 +29,19 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
     cc.control.setFailures({ latencyMs: 20 });
     for (const concurrency of ctx.options.scaleoutConcurrency) {
       const rates: number[] = [];
+      const steadyRates: number[] = [];
       for (const workers of [1, 2]) {
         ctx.collector.reset();
+        const before = await relay.storedInbound();
         const load = await runLoad({ label: `scaleout backlog for ${workers}`, mode: 'closed', concurrency: 4, total: Math.ceil(ctx.options.scaleoutMessages / 100), durationMs: 600_000, request: webhookSpec(ctx, relay.url, 100) }, () => undefined);
         assertAllOk(load);
+        // The backlog is all message rows before a worker starts: the API process's storing is not the workers' rate.
+        const storing = now();
+        while ((await relay.storedInbound()) - before < load.events) {
+          if (now() - storing > STORE_WAIT_MS) throw new Error(`scaleout: ${load.events} events answered 200 were not all stored within ${STORE_WAIT_MS / 1000} s`);
+          await sleep(250);
+        }
+        const storedS = (now() - storing) / 1000;
         const started = now();
         const children = [];
         for (let i = 0; i < workers; i++) children.push(relay.start('worker', { DELIVERY_CONCURRENCY: String(concurrency) }));
@@ -40,14 +52,21 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
         const seconds = (ctx.collector.lastAt - ctx.collector.firstAt) / 1000;
         const rate = ctx.collector.received / seconds;
         rates.push(rate);
-        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1) };
-        log(`  scaleout ${workers} worker(s) × ${concurrency}: ${round(rate, 0)} msg/s`);
+        const steady = ctx.collector.rateBetween(0.1, 0.9);
+        steadyRates.push(steady);
+        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, storedS: round(storedS, 1), allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), steadyRate: round(steady, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1) };
+        log(`  scaleout ${workers} worker(s) × ${concurrency}: ${round(rate, 0)} msg/s (${round(steady, 0)} from 10 % to 90 % delivered)`);
         for (const child of running) await relay.stopChild(child);
       }
       const ratio = rates[1] / rates[0];
       rows.push({
         scenario: 'scaleout', figure: `delivery rate, 1 worker → 2 workers (20 ms notify, DELIVERY_CONCURRENCY=${concurrency})`,
         value: `${round(rates[0], 0)} → ${round(rates[1], 0)}`, unit: 'msg/s', ratio: round(ratio, 2), target: '≥ 1.8×', met: ratio >= 1.8,
+      });
+      // The same runs without their first and last tenth: the workers' start (cold code, new connections) and the last conversations' tail.
+      rows.push({
+        scenario: 'scaleout', figure: `  the same, from 10 % to 90 % delivered (DELIVERY_CONCURRENCY=${concurrency})`,
+        value: `${round(steadyRates[0], 0)} → ${round(steadyRates[1], 0)}`, unit: 'msg/s', ratio: round(steadyRates[1] / steadyRates[0], 2),
       });
     }
   } finally {
