@@ -504,8 +504,10 @@ function uniqueKeys(planned: Planned[]): Set<string> {
   return keys;
 }
 
-/** Multi-row INSERTs of whole entities; rows whose unique key exists already are skipped. */
-/** `inserted`, if given, counts the rows the database inserted (the others were skipped as duplicates), once known. */
+/**
+ * Multi-row INSERTs of whole entities; rows whose unique key exists already are skipped. `inserted`, if given, counts
+ * the rows the database inserted, once known.
+ */
 async function insertIgnoringDuplicates<T extends object>(statements: BatchedStatements, table: RawRows<T>, rows: T[], inserted?: { rows: number }): Promise<void> {
   const properties = table.properties;
   const counted = inserted && ((changed: number) => (inserted.rows += changed));
