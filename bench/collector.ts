@@ -12,10 +12,7 @@ export class Collector {
   private latencies: number[] = [];
   /** When each message of the window arrived, in order. */
   private arrivals: number[] = [];
-  received = 0;
   duplicates = 0;
-  firstAt = 0;
-  lastAt = 0;
   private waiters: Array<{ n: number; resolve: () => void }> = [];
   private readonly listener = (record: { status: number; body: unknown }) => {
     if (record.status < 200 || record.status >= 300) return;
@@ -27,9 +24,6 @@ export class Collector {
       return;
     }
     this.seen.add(marker.id);
-    this.received++;
-    if (!this.firstAt) this.firstAt = at;
-    this.lastAt = at;
     this.latencies.push(at - marker.sentAt);
     this.arrivals.push(at);
     if (this.waiters.length) {
@@ -49,10 +43,21 @@ export class Collector {
   reset(): void {
     this.latencies = [];
     this.arrivals = [];
-    this.received = 0;
     this.duplicates = 0;
-    this.firstAt = 0;
-    this.lastAt = 0;
+  }
+
+  /** Messages arrived in this window. */
+  get received(): number {
+    return this.arrivals.length;
+  }
+
+  /** When the window's first and last messages arrived (0: none yet). */
+  get firstAt(): number {
+    return this.arrivals[0] ?? 0;
+  }
+
+  get lastAt(): number {
+    return this.arrivals[this.arrivals.length - 1] ?? 0;
   }
 
   takeLatencies(): number[] {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { startContactCenterSandbox, type ContactCenterSandbox } from '../sandbox/contact-center/server';
@@ -15,8 +14,12 @@ import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { Integration } from '../src/integrations/integration.entity';
-import { Child, freePort, startRelay } from './processes';
+import { Child, freePort, sleep, startRelay } from './processes';
+import { deleteKeys } from './redis-keys';
 import type { PageLoad } from './webhook-payload';
+
+/** How long the bench waits for POSTs answered 200 to become message rows. */
+export const STORE_WAIT_MS = 180_000;
 
 export interface BenchOptions {
   databaseUrl?: string;
@@ -154,6 +157,20 @@ export class RelayUnderTest {
   }
 
   /**
+   * Waits until `count` inbound message rows were stored after the `before` of `storedInbound()`, at most
+   * STORE_WAIT_MS; answers how many were, and after how long.
+   */
+  async waitForStored(before: number, count: number): Promise<{ stored: number; seconds: number }> {
+    const started = Date.now();
+    let stored = (await this.storedInbound()) - before;
+    while (stored < count && Date.now() - started < STORE_WAIT_MS) {
+      await sleep(250);
+      stored = (await this.storedInbound()) - before;
+    }
+    return { stored, seconds: (Date.now() - started) / 1000 };
+  }
+
+  /**
    * Inbound message rows, and webhook POSTs still in the inbox (not yet turned into messages), in one
    * statement: the processor moves POSTs from one to the other, so two statements could miss some.
    */
@@ -184,20 +201,5 @@ export class RelayUnderTest {
     }
     if (this.options.redisUrl) await deleteKeys(this.options.redisUrl, `${this.queuePrefix}:*`);
     rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Removes this run's own queue keys (never anything else on the shared Redis). */
-async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

@@ -1,7 +1,8 @@
 import { assertAllOk, BenchContext, loadFigures, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
 import { log, runLoad } from '../load';
-import { cpuSeconds, sleep, startBaseline } from '../processes';
+import { cpuSeconds, startBaseline } from '../processes';
 import { round } from '../stats';
+import { STORE_WAIT_MS } from '../world';
 
 /**
  * Ingest: closed-loop webhook POSTs (1 and 100 events each, or one of the two with --ingest-events)
@@ -10,7 +11,6 @@ import { round } from '../stats';
  * a message row at the end of the step, and a message row once the inbox has drained (the table shows
  * how long that took).
  */
-const STORE_WAIT_MS = 180_000;
 
 export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
@@ -45,13 +45,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       const kept = atEnd.stored - before + atEnd.inboxRows * eventsPerPost;
       if (kept < result.events) throw new Error(`ingest ${eventsPerPost}/POST: ${result.events} events answered 200 but only ${kept} stored or in the inbox`);
       // Then until every event is a message row (at most 3 minutes; what is left must still be in the inbox).
-      const drainStarted = Date.now();
-      let stored = atEnd.stored - before;
-      while (stored < result.events && Date.now() - drainStarted < STORE_WAIT_MS) {
-        await sleep(250);
-        stored = (await relay.storedInbound()) - before;
-      }
-      const storedAfterS = (Date.now() - drainStarted) / 1000;
+      const { stored, seconds: storedAfterS } = await relay.waitForStored(before, result.events);
       const left = await relay.storedAndInbox();
       if (left.stored - before + left.inboxRows * eventsPerPost < result.events) throw new Error(`ingest ${eventsPerPost}/POST: events answered 200 are neither stored nor in the inbox`);
       const storedAll = stored >= result.events;

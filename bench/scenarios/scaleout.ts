@@ -1,9 +1,7 @@
 import { assertAllOk, BenchContext, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
 import { log, runLoad } from '../load';
-import { sleep } from '../processes';
 import { now, round } from '../stats';
-
-const STORE_WAIT_MS = 180_000;
+import { STORE_WAIT_MS } from '../world';
 
 /**
  * Scale-out: an API process takes a backlog of N messages while no worker runs and stores them all,
@@ -36,12 +34,8 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
         const load = await runLoad({ label: `scaleout backlog for ${workers}`, mode: 'closed', concurrency: 4, total: Math.ceil(ctx.options.scaleoutMessages / 100), durationMs: 600_000, request: webhookSpec(ctx, relay.url, 100) }, () => undefined);
         assertAllOk(load);
         // The backlog is all message rows before a worker starts: the API process's storing is not the workers' rate.
-        const storing = now();
-        while ((await relay.storedInbound()) - before < load.events) {
-          if (now() - storing > STORE_WAIT_MS) throw new Error(`scaleout: ${load.events} events answered 200 were not all stored within ${STORE_WAIT_MS / 1000} s`);
-          await sleep(250);
-        }
-        const storedS = (now() - storing) / 1000;
+        const { stored, seconds: storedS } = await relay.waitForStored(before, load.events);
+        if (stored < load.events) throw new Error(`scaleout: ${load.events} events answered 200, only ${stored} stored within ${STORE_WAIT_MS / 1000} s`);
         const started = now();
         const children = [];
         for (let i = 0; i < workers; i++) children.push(relay.start('worker', { DELIVERY_CONCURRENCY: String(concurrency) }));

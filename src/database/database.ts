@@ -198,14 +198,13 @@ export class Database implements OnApplicationShutdown {
       }));
     }
     const connection = await this.togetherConnection();
-    let waiting: Statement[] = [['START TRANSACTION', []]];
-    let told: Array<((rows: number) => void) | undefined> = [undefined];
+    // Writes waiting for the next round trip, each with whoever wants its changed-row count.
+    let waiting: Array<[sql: string, parameters: unknown[], changed?: (rows: number) => void]> = [['START TRANSACTION', []]];
     let opened = false;
     const send = async (statements: Statement[]): Promise<RunResult[]> => {
+      const told = waiting;
       const batch = [...waiting, ...statements];
-      const tell = told;
       waiting = [];
-      told = [];
       opened = true;
       const sql = batch.map(([text]) => text).join(';\n');
       const parameters = batch.flatMap(([, values]) => values);
@@ -217,15 +216,14 @@ export class Database implements OnApplicationShutdown {
         throw new QueryFailedError(sql, parameters, error as Error);
       }
       const all = runResults(batch.length === 1 ? [results] : (results as unknown[]));
-      tell.forEach((changed, i) => changed?.(all[i].affected));
+      told.forEach(([, , changed], i) => changed?.(all[i].affected));
       return all.slice(batch.length - statements.length);
     };
     try {
       const value = await work({
         reads: async (statements) => (await send(statements)).map((result) => result.records),
         write: async (sql, parameters, changed) => {
-          waiting.push([sql, parameters]);
-          told.push(changed);
+          waiting.push([sql, parameters, changed]);
         },
       });
       await send([['COMMIT', []]]);
@@ -266,7 +264,8 @@ export class Database implements OnApplicationShutdown {
     setImmediate(() => {
       this.mysqlStartScheduled = false;
       while (this.mysqlRoundTripsInFlight < MYSQL_TOGETHER_IN_FLIGHT && this.mysqlWaiting.length) {
-        const batch = this.mysqlWaiting[0].alone ? this.mysqlWaiting.splice(0, 1) : this.mysqlWaiting.splice(0, this.nextGroupSize());
+        // Works that must run alone are only ever put first in line, so the rest of the line has none.
+        const batch = this.mysqlWaiting.splice(0, this.mysqlWaiting[0].alone ? 1 : MYSQL_TOGETHER_MAX_WORKS);
         this.mysqlRoundTripsInFlight++;
         void this.runWorksTogether(batch).finally(() => {
           this.mysqlRoundTripsInFlight--;
@@ -274,14 +273,6 @@ export class Database implements OnApplicationShutdown {
         });
       }
     });
-  }
-
-  /** The works at the front of the line up to the first that must run alone, at most MYSQL_TOGETHER_MAX_WORKS. */
-  private nextGroupSize(): number {
-    const end = Math.min(this.mysqlWaiting.length, MYSQL_TOGETHER_MAX_WORKS);
-    let size = 0;
-    while (size < end && !this.mysqlWaiting[size].alone) size++;
-    return size;
   }
 
   private async runWorksTogether(batch: WaitingWork[]): Promise<void> {

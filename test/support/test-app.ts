@@ -6,8 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Type } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import IORedis from 'ioredis';
 import pino from 'pino';
+import { deleteKeys } from '../../bench/redis-keys';
 import { createApp } from '../../src/app';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { Backend, backends } from './backends';
@@ -77,22 +77,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       closed = true;
       await started.close();
       await scratch?.drop().catch(() => undefined);
-      if (config.redisUrl) await deleteQueueKeys(config.redisUrl, config.queuePrefix).catch(() => undefined);
+      if (config.redisUrl) await deleteKeys(config.redisUrl, `${config.queuePrefix}:*`).catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A closed test app's queue keys, under its own prefix only: the Redis is shared with other runs. */
-async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length) await redis.del(...(keys as string[]));
-    }
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** A port nothing listens on right now, so PUBLIC_URL can be known before the app boots. */
