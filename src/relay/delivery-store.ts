@@ -37,13 +37,23 @@ export interface LoadedConversation {
   head?: Message | null;
 }
 
+const HEAD_WHERE = `WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' ORDER BY occurred_at ASC, part ASC, id ASC LIMIT 1`;
+
 /**
  * A conversation's oldest queued inbound message (its head), the one delivered next: `SELECT <columns> ${HEAD_OF_CONVERSATION}`
  * with the conversation id. The index ix_messages_queued_in_head holds these rows in this order, so the lookup
  * reads one index entry however many messages the conversation had before.
  */
-export const HEAD_OF_CONVERSATION = `FROM messages WHERE conversation_id = ? AND direction = 'in' AND status = 'queued'
-  ORDER BY occurred_at ASC, part ASC, id ASC LIMIT 1`;
+export const HEAD_OF_CONVERSATION = `FROM messages ${HEAD_WHERE}`;
+
+/**
+ * MySQL's forms of the hot statements name their index. Without the hint MariaDB weighs every index that holds `status`
+ * (index dives on each) for every statement, which was a fifth of a lease's server CPU and a ninth of a head lookup's
+ * (docs/performance.md, round 15), and it has picked the status index for the head before (round 7). SQLite's planner
+ * needs no hint.
+ */
+const MYSQL_HEAD_OF_CONVERSATION = `FROM messages FORCE INDEX (ix_messages_queued_in_head) ${HEAD_WHERE}`;
+
 const FREE_AND_DUE = '(locked_until IS NULL OR locked_until < ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)';
 
 /**
@@ -84,7 +94,7 @@ export class DeliveryStore {
     const { writes, reads } = await this.database.mysqlTogether({
       // STRAIGHT_JOIN: from the one head row to its primary key, never a scan of messages (the table may be small, or its statistics off).
       writes: [[
-        `UPDATE (SELECT id ${HEAD_OF_CONVERSATION}) h STRAIGHT_JOIN messages m ON m.id = h.id SET m.locked_until = ? WHERE m.status = 'queued' AND ${FREE_AND_DUE}`,
+        `UPDATE (SELECT id ${MYSQL_HEAD_OF_CONVERSATION}) h STRAIGHT_JOIN messages m FORCE INDEX (PRIMARY) ON m.id = h.id SET m.locked_until = ? WHERE m.status = 'queued' AND ${FREE_AND_DUE}`,
         [conversationId, lease, at, at],
       ]],
       reads: [this.conversationStatement(conversationId)],
@@ -97,7 +107,7 @@ export class DeliveryStore {
     // stopped on finding the later one leased. From the head read before, this job would stop too, and the later message
     // would wait for the sweeper.
     const givenBack = await this.database.mysqlTogether({
-      writes: [[`UPDATE messages SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
+      writes: [[`UPDATE messages FORCE INDEX (ix_messages_queued_in_head) SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
       reads: [this.headStatement(conversationId)],
     });
     return { loaded: loaded && { ...loaded, head: this.firstMessage(givenBack.reads[0]) }, leased: null };
@@ -110,7 +120,7 @@ export class DeliveryStore {
               i.api_key_enc AS i_api_key_enc, i.signing_secret_enc AS i_signing_secret_enc
               ${withHead ? `, ${this.tables().messages.prefixedSelectList('h', 'h_')}` : ''}
        FROM conversations c INNER JOIN integrations i ON i.id = c.integration_id
-       ${withHead ? `LEFT JOIN messages h ON h.id = (SELECT id ${HEAD_OF_CONVERSATION})` : ''}
+       ${withHead ? `LEFT JOIN messages h ON h.id = (SELECT id ${MYSQL_HEAD_OF_CONVERSATION})` : ''}
        WHERE c.id = ?`,
       withHead ? [conversationId, conversationId] : [conversationId],
     ];
@@ -145,7 +155,7 @@ export class DeliveryStore {
   async claim(messageId: string, now: Date, leaseUntil: Date): Promise<boolean> {
     const at = this.date(now);
     const affected = await this.write(
-      `UPDATE messages SET locked_until = ? WHERE id = ? AND status = 'queued' AND ${FREE_AND_DUE}`,
+      `UPDATE messages${this.database.isMysql ? ' FORCE INDEX (PRIMARY)' : ''} SET locked_until = ? WHERE id = ? AND status = 'queued' AND ${FREE_AND_DUE}`,
       [this.date(leaseUntil), messageId, at, at],
     );
     return affected === 1;
@@ -182,7 +192,7 @@ export class DeliveryStore {
   }
 
   private headStatement(conversationId: string): Statement {
-    return [`SELECT * ${HEAD_OF_CONVERSATION}`, [conversationId]];
+    return [`SELECT * ${this.database.isMysql ? MYSQL_HEAD_OF_CONVERSATION : HEAD_OF_CONVERSATION}`, [conversationId]];
   }
 
   private attemptStatement(attempt: AttemptRow): Statement {

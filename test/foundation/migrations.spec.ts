@@ -151,6 +151,13 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           expect(second).toMatchObject({ leased: null, loaded: { head: { id: 'm-head', lockedUntil: lease } } });
           expect(await store.leaseHeadWithConversation('c-none-queued', now, lease)).toMatchObject({ leased: null, loaded: { head: null } });
 
+          // A job's later messages: the head alone, and a lease by id, each reading a row or two (the statements name their index).
+          const beforeLater = await rowsReadOnDeliveryConnection(database);
+          expect(await store.head(conversationId)).toMatchObject({ id: 'm-head', lockedUntil: lease });
+          expect(await store.claim('m-head', now, new Date(lease.getTime() + 1))).toBe(false);
+          expect(await store.claim(padded('o', 7), now, lease)).toBe(true);
+          expect((await rowsReadOnDeliveryConnection(database)) - beforeLater).toBeLessThan(10);
+
           // An earlier message stored in the same group, after the lease and before the read: the head read is not the one leased,
           // so the lease is given back and the job goes on from the head it read.
           await runner.query(`UPDATE messages SET locked_until = NULL WHERE id = 'm-head'`);
