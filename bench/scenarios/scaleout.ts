@@ -1,5 +1,6 @@
 import { assertAllOk, BenchContext, Row, ScenarioResult, warmUp, webhookSpec } from '../context';
 import { log, runLoad } from '../load';
+import { cpuSeconds, machineCpuTicks } from '../processes';
 import { now, round } from '../stats';
 import { STORE_WAIT_MS } from '../world';
 
@@ -28,6 +29,7 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
     for (const concurrency of ctx.options.scaleoutConcurrency) {
       const rates: number[] = [];
       const steadyRates: number[] = [];
+      const cpus: Array<{ workerMsPerMessage: number; machineBusy: number }> = [];
       for (const workers of [1, 2]) {
         ctx.collector.reset();
         const before = await relay.storedInbound();
@@ -41,14 +43,25 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
         for (let i = 0; i < workers; i++) children.push(relay.start('worker', { DELIVERY_CONCURRENCY: String(concurrency) }));
         const running = await Promise.all(children);
         const progress = setInterval(() => log(`  scaleout ${workers} worker(s) × ${concurrency}: ${ctx.collector.received}/${load.events} delivered`), 5_000);
+        // CPU from the first delivery on, as the rate: the workers' boot is not what a delivery costs.
+        await ctx.collector.waitFor(1, 600_000);
+        const workersCpu = () => running.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
+        const cpuFrom = { workers: workersCpu(), machine: machineCpuTicks(), received: ctx.collector.received };
         const all = await ctx.collector.waitFor(load.events, 600_000);
+        const machine = machineCpuTicks();
+        const cpu = {
+          workerMsPerMessage: ((workersCpu() - cpuFrom.workers) * 1000) / Math.max(1, ctx.collector.received - cpuFrom.received),
+          machineBusy: (machine.busy - cpuFrom.machine.busy) / Math.max(1, machine.total - cpuFrom.machine.total),
+        };
+        cpus.push(cpu);
         clearInterval(progress);
         const seconds = (ctx.collector.lastAt - ctx.collector.firstAt) / 1000;
         const rate = ctx.collector.received / seconds;
         rates.push(rate);
         const steady = ctx.collector.rateBetween(0.1, 0.9);
         steadyRates.push(steady);
-        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, storedS: round(storedS, 1), allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), steadyRate: round(steady, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1) };
+        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, storedS: round(storedS, 1), allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), steadyRate: round(steady, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1),
+          workerCpuMsPerMessage: round(cpu.workerMsPerMessage, 3), machineBusy: round(cpu.machineBusy, 3) };
         log(`  scaleout ${workers} worker(s) × ${concurrency}: ${round(rate, 0)} msg/s (${round(steady, 0)} from 10 % to 90 % delivered)`);
         for (const child of running) await relay.stopChild(child);
       }
@@ -61,6 +74,11 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
       rows.push({
         scenario: 'scaleout', figure: `  the same, from 10 % to 90 % delivered (DELIVERY_CONCURRENCY=${concurrency})`,
         value: `${round(steadyRates[0], 0)} → ${round(steadyRates[1], 0)}`, unit: 'msg/s', ratio: round(steadyRates[1] / steadyRates[0], 2),
+      });
+      // What bounds the pair: the workers' own CPU per message, and how busy the whole machine (database, Redis, bench) was.
+      rows.push({
+        scenario: 'scaleout', figure: `  workers' CPU per delivered message; machine busy (DELIVERY_CONCURRENCY=${concurrency})`,
+        value: `${cpus.map((c) => round(c.workerMsPerMessage, 2)).join(' → ')} ms; ${cpus.map((c) => `${round(c.machineBusy * 100, 0)} %`).join(' → ')}`, unit: '',
       });
     }
   } finally {
