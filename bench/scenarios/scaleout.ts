@@ -44,10 +44,11 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
         const running = await Promise.all(children);
         const progress = setInterval(() => log(`  scaleout ${workers} worker(s) × ${concurrency}: ${ctx.collector.received}/${load.events} delivered`), 5_000);
         // CPU from the first delivery on, as the rate: the workers' boot is not what a delivery costs.
-        await ctx.collector.waitFor(1, 600_000);
-        const workersCpu = () => running.reduce((sum, child) => sum + cpuSeconds(child.pid), 0);
+        const delivering = await ctx.collector.waitFor(1, 600_000);
+        // NaN once a worker has exited (its /proc entry is gone): the run then reports what it delivered, without a CPU figure.
+        const workersCpu = () => running.reduce((sum, child) => sum + cpuSecondsOrNaN(child.pid), 0);
         const cpuFrom = { workers: workersCpu(), machine: machineCpuTicks(), received: ctx.collector.received };
-        const all = await ctx.collector.waitFor(load.events, 600_000);
+        const all = delivering && (await ctx.collector.waitFor(load.events, 600_000));
         const machine = machineCpuTicks();
         const cpu = {
           workerMsPerMessage: ((workersCpu() - cpuFrom.workers) * 1000) / Math.max(1, ctx.collector.received - cpuFrom.received),
@@ -78,7 +79,7 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
       // What bounds the pair: the workers' own CPU per message, and how busy the whole machine (database, Redis, bench) was.
       rows.push({
         scenario: 'scaleout', figure: `  workers' CPU per delivered message; machine busy (DELIVERY_CONCURRENCY=${concurrency})`,
-        value: `${cpus.map((c) => round(c.workerMsPerMessage, 2)).join(' → ')} ms; ${cpus.map((c) => `${round(c.machineBusy * 100, 0)} %`).join(' → ')}`, unit: '',
+        value: `${cpus.map((c) => shown(c.workerMsPerMessage, 2)).join(' → ')} ms; ${cpus.map((c) => `${shown(c.machineBusy * 100, 0)} %`).join(' → ')}`, unit: '',
       });
     }
   } finally {
@@ -86,4 +87,16 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
     await relay.close();
   }
   return { rows, details };
+}
+
+function cpuSecondsOrNaN(pid: number): number {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return NaN;
+  }
+}
+
+function shown(value: number, digits: number): string {
+  return Number.isFinite(value) ? String(round(value, digits)) : 'n/a';
 }
