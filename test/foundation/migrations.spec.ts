@@ -151,7 +151,7 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           expect(second).toMatchObject({ leased: null, loaded: { head: { id: 'm-head', lockedUntil: lease } } });
           expect(await store.leaseHeadWithConversation('c-none-queued', now, lease)).toMatchObject({ leased: null, loaded: { head: null } });
 
-          // A job's later messages: the head alone, and a lease by id, each reading a row or two (the statements name their index).
+          // A job's later messages: the head alone and a lease by id, in their MySQL form (which names its index), each reading a row or two.
           const beforeLater = await rowsReadOnDeliveryConnection(database);
           expect(await store.head(conversationId)).toMatchObject({ id: 'm-head', lockedUntil: lease });
           expect(await store.claim('m-head', now, new Date(lease.getTime() + 1))).toBe(false);
