@@ -37,6 +37,14 @@ const NATIVE_STATEMENTS_MAX = 200;
  */
 const MYSQL_TOGETHER_IN_FLIGHT = 8;
 const MYSQL_TOGETHER_MAX_WORKS = 64;
+/**
+ * How often a work runs again after InnoDB chose its transaction as a deadlock's victim, or it waited too long for a
+ * lock. Both roll the transaction back (this code rolls back after a lock wait timeout), so running it again is what
+ * MySQL advises. Many deliveries and an ingest on the same conversations deadlock now and then; a delivery's record that
+ * failed that way would leave its message leased for the lease's 5 minutes, and sent again after that.
+ */
+const MYSQL_TOGETHER_LOCK_RETRIES = 5;
+const TRANSIENT_LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 /** What `mysqlTogether` runs for one caller: writes inside the shared transaction, reads after its commit. */
 export interface TogetherWork {
@@ -71,6 +79,8 @@ interface WaitingWork {
   reject: (error: unknown) => void;
   /** Runs in a round trip of its own: its group failed, and its own outcome is wanted. */
   alone?: boolean;
+  /** Times it has run again alone after a deadlock or a lock wait timeout. */
+  lockRetries?: number;
 }
 
 /** The part of mysql2's callback API that `runTogether` uses. */
@@ -246,7 +256,8 @@ export class Database implements OnApplicationShutdown {
    *
    * When the shared round trip fails (a deadlock, a bad value), it is rolled back and each work is run
    * again alone (first in line, within the round trips in flight), so one work's failure rejects that work
-   * only. A failure after the commit (only a read can fail there, or the connection) runs the works' writes
+   * only. A work that fails alone because of a deadlock or a lock wait timeout runs again, up to
+   * MYSQL_TOGETHER_LOCK_RETRIES times. A failure after the commit (only a read can fail there, or the connection) runs the works' writes
    * a second time: callers' writes must then fail or change nothing (a lease already held, an attempt row's
    * id already there), as the delivery's do.
    */
@@ -284,7 +295,13 @@ export class Database implements OnApplicationShutdown {
     try {
       results = await this.runTogether(statements);
     } catch (error) {
-      if (batch.length === 1) return batch[0].reject(error);
+      if (batch.length === 1) {
+        const [only] = batch;
+        const retries = only.lockRetries ?? 0;
+        if (!isTransientLockError(error) || retries >= MYSQL_TOGETHER_LOCK_RETRIES) return only.reject(error);
+        this.mysqlWaiting.unshift({ ...only, alone: true, lockRetries: retries + 1 });
+        return;
+      }
       // Each work again by itself, first in line and within the round trips in flight, so a failed group of 64 does not
       // become 64 round trips at once on the pool's few connections.
       this.mysqlWaiting.unshift(...batch.map((waiting) => ({ ...waiting, alone: true })));
@@ -428,6 +445,12 @@ export class Database implements OnApplicationShutdown {
 function runResults(results: unknown[]): RunResult[] {
   return results.map((result) =>
     Array.isArray(result) ? { records: result as Array<Record<string, unknown>>, affected: 0 } : { records: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 });
+}
+
+/** A deadlock or a lock wait timeout: the transaction was rolled back and may run again. */
+function isTransientLockError(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+  return code !== undefined && TRANSIENT_LOCK_ERRORS.has(code);
 }
 
 function queryOn(connection: MysqlPoolConnection, sql: string, parameters: unknown[]): Promise<unknown> {

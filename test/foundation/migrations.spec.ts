@@ -355,6 +355,56 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     }
   });
 
+  it('runs a work again when InnoDB made it the victim of a deadlock, instead of failing it', async () => {
+    if (dataSource.options.type !== 'mysql') return;
+    const database = oneDeliveryConnection(dataSource);
+    // The other transaction changes 19 rows first (all but `second`), so InnoDB rolls back the work's smaller transaction.
+    const rows: MessageRow[] = Array.from({ length: 20 }, (_, i) => [padded('d', i), 'c-deadlock', 'in', 'queued', i]);
+    await insertMessages(dataSource, rows);
+    const [first, second] = [padded('d', 0), padded('d', 1)];
+    const other = dataSource.createQueryRunner();
+    const runTogether = database.runTogether.bind(database);
+    const failures: string[] = [];
+    const roundTrips = jest.spyOn(database, 'runTogether').mockImplementation(async (statements) => {
+      try {
+        return await runTogether(statements);
+      } catch (error) {
+        failures.push((error as { driverError?: { code?: string } }).driverError?.code ?? String(error));
+        throw error;
+      }
+    });
+    try {
+      await database.mysqlTogether({ writes: [], reads: [['SELECT 1', []]] }); // the delivery connection is open
+      await other.startTransaction();
+      // One row at a time, by primary key: a statement over many rows of this small table may scan it and lock `second` too.
+      for (const [id] of rows) if (id !== second) await other.query(`UPDATE messages SET attempts = 5 WHERE id = ?`, [id]);
+      // The work locks `second`, then waits for `first`, which the other transaction holds...
+      const work = database.mysqlTogether({
+        writes: [[`UPDATE messages SET attempts = 2 WHERE id = ?`, [second]], [`UPDATE messages SET attempts = 2 WHERE id = ?`, [first]]],
+        reads: [[`SELECT attempts FROM messages WHERE id = ?`, [first]]],
+      });
+      for (let waited = 0; waited < 5_000; waited += 20) {
+        const [{ n }] = await dataSource.query(`SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'`);
+        if (Number(n) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // ...which now wants `second`: a deadlock. The work's transaction is rolled back, and it runs again once the other commits.
+      await other.query(`UPDATE messages SET attempts = 3 WHERE id = ?`, [second]);
+      await other.commitTransaction();
+      const result = await work;
+      expect(failures).toEqual(['ER_LOCK_DEADLOCK']);
+      expect(roundTrips).toHaveBeenCalledTimes(3); // the opening read, the deadlocked one, the one run again
+      expect(result.writes.map((write) => write.affected)).toEqual([1, 1]);
+      expect(result.reads[0].records).toEqual([{ attempts: 2 }]);
+    } finally {
+      roundTrips.mockRestore();
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+      await database.closeTogetherPool();
+      await dataSource.query('DELETE FROM messages');
+    }
+  });
+
   it('runs a batched transaction: writes go with the next read or the commit, and a failed write undoes the whole transaction', async () => {
     const mysql = dataSource.options.type === 'mysql';
     const database = oneDeliveryConnection(dataSource);
