@@ -257,9 +257,9 @@ export class Database implements OnApplicationShutdown {
    * When the shared round trip fails (a deadlock, a bad value), it is rolled back and each work is run
    * again alone (first in line, within the round trips in flight), so one work's failure rejects that work
    * only. A work that fails alone because of a deadlock or a lock wait timeout runs again, up to
-   * MYSQL_TOGETHER_LOCK_RETRIES times. A failure after the commit (only a read can fail there, or the connection) runs the works' writes
-   * a second time: callers' writes must then fail or change nothing (a lease already held, an attempt row's
-   * id already there), as the delivery's do.
+   * MYSQL_TOGETHER_LOCK_RETRIES times. A failure after the commit (only a read can fail there, or the
+   * connection) runs the works' writes a second time: callers' writes must then fail or change nothing (a
+   * lease already held, an attempt row's id already there), as the delivery's do.
    */
   mysqlTogether(work: TogetherWork): Promise<TogetherResults> {
     if (!this.isMysql) return Promise.reject(new Error('mysqlTogether is for MySQL only'));
