@@ -447,10 +447,14 @@ function runResults(results: unknown[]): RunResult[] {
     Array.isArray(result) ? { records: result as Array<Record<string, unknown>>, affected: 0 } : { records: [], affected: (result as { affectedRows?: number }).affectedRows ?? 0 });
 }
 
+/** The database driver's error code of a failed statement (`ER_DUP_ENTRY`, `SQLITE_CONSTRAINT_UNIQUE`, …), if it has one. */
+export function driverErrorCode(error: unknown): string | undefined {
+  return error instanceof QueryFailedError ? (error.driverError as { code?: string } | undefined)?.code : undefined;
+}
+
 /** A deadlock or a lock wait timeout: the transaction was rolled back and may run again. */
 function isTransientLockError(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
-  return code !== undefined && TRANSIENT_LOCK_ERRORS.has(code);
+  return TRANSIENT_LOCK_ERRORS.has(driverErrorCode(error) ?? '');
 }
 
 function queryOn(connection: MysqlPoolConnection, sql: string, parameters: unknown[]): Promise<unknown> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { In, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
-import { Database } from '../database/database';
+import { Database, driverErrorCode } from '../database/database';
 import { Message } from '../relay/message.entity';
 import { RawRows } from '../database/raw-rows';
 import { ReplyAnswer } from './reply-errors';
@@ -206,7 +206,6 @@ export function parsePayload(message: Pick<Message, 'payload'>): OutboundPayload
 
 function isUniqueViolation(error: unknown): boolean {
   if (!(error instanceof QueryFailedError)) return false;
-  const driverError = (error as QueryFailedError & { driverError?: { code?: string } }).driverError;
-  const code = driverError?.code ?? '';
+  const code = driverErrorCode(error) ?? '';
   return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT') || /UNIQUE constraint failed|Duplicate entry/i.test(error.message);
 }
