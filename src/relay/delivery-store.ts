@@ -92,15 +92,20 @@ export class DeliveryStore {
     const at = this.date(now);
     const lease = this.date(leaseUntil);
     const { writes, reads } = await this.database.mysqlTogether({
-      // STRAIGHT_JOIN: from the one head row to its primary key, never a scan of messages (the table may be small, or its statistics off).
-      writes: [[
-        `UPDATE (SELECT id ${MYSQL_HEAD_OF_CONVERSATION}) h STRAIGHT_JOIN messages m FORCE INDEX (PRIMARY) ON m.id = h.id SET m.locked_until = ? WHERE m.status = 'queued' AND ${FREE_AND_DUE}`,
-        [conversationId, lease, at, at],
-      ]],
+      // The head is found by a plain read and leased by its primary key only if that read saw it free and due, so a job that
+      // finds the head held locks nothing. One UPDATE joined to the head's SELECT took shared next-key locks on the head
+      // index, which held ingest's INSERTs into the conversation and made most of the deadlocks with deliveries recording
+      // (docs/performance.md, round 16). The UPDATE checks again: the read may be a few milliseconds old (the transaction's
+      // snapshot). A scalar subquery is NULL when there is no head, where SELECT … INTO from no row would keep the
+      // connection's previous value.
+      writes: [
+        [`SELECT (SELECT IF(${FREE_AND_DUE}, id, NULL) ${MYSQL_HEAD_OF_CONVERSATION}) INTO @relay_free_head`, [at, at, conversationId]],
+        [`UPDATE messages FORCE INDEX (PRIMARY) SET locked_until = ? WHERE id = @relay_free_head AND status = 'queued' AND ${FREE_AND_DUE}`, [lease, at, at]],
+      ],
       reads: [this.conversationStatement(conversationId)],
     });
     const loaded = this.loaded(reads[0].records);
-    if (writes[0].affected !== 1) return { loaded, leased: null };
+    if (writes[1].affected !== 1) return { loaded, leased: null };
     const head = loaded?.head ?? null;
     if (head && head.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
     // Read again after the give-back: while this job held the later message, the earlier one's job may have delivered it and

@@ -149,6 +149,22 @@ describe.each(databases)('migrations on %s', (_name, open) => {
           // Held by that lease: another job reads the head but does not get it.
           const second = await store.leaseHeadWithConversation(conversationId, now, new Date(lease.getTime() + 1));
           expect(second).toMatchObject({ leased: null, loaded: { head: { id: 'm-head', lockedUntil: lease } } });
+          // Nor does it wait for, or take, the held head's row lock: it answers while the job holding the head records it.
+          const recording = dataSource.createQueryRunner();
+          await recording.startTransaction();
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await recording.query(`UPDATE messages SET updated_at = '2026-06-01 12:00:01.000' WHERE id = 'm-head'`);
+            const answered = await Promise.race([
+              store.leaseHeadWithConversation(conversationId, now, new Date(lease.getTime() + 2)),
+              new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting for the head row after 3 s'), 3000); }),
+            ]);
+            expect(answered).toMatchObject({ leased: null, loaded: { head: { id: 'm-head', lockedUntil: lease } } });
+          } finally {
+            clearTimeout(timer);
+            await recording.rollbackTransaction();
+            await recording.release();
+          }
           expect(await store.leaseHeadWithConversation('c-none-queued', now, lease)).toMatchObject({ leased: null, loaded: { head: null } });
 
           // A job's later messages: the head alone and a lease by id, in their MySQL form (which names its index), each reading a row or two.
