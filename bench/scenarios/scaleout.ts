@@ -58,10 +58,9 @@ export async function scaleoutScenario(ctx: BenchContext): Promise<ScenarioResul
           machineBusy: (machine.busy - cpuFrom.machine.busy) / Math.max(1, machine.total - cpuFrom.machine.total),
         };
         runs.push(run);
-        const { rate, steady } = run;
-        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, storedS: round(storedS, 1), allDelivered: all, seconds: round(seconds, 2), rate: round(rate, 0), steadyRate: round(steady, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1),
+        details[`concurrency${concurrency}workers${workers}`] = { messages: load.events, storedS: round(storedS, 1), allDelivered: all, seconds: round(seconds, 2), rate: round(run.rate, 0), steadyRate: round(run.steady, 0), sinceStartS: round((ctx.collector.lastAt - started) / 1000, 1),
           workerCpuMsPerMessage: round(run.workerMsPerMessage, 3), machineBusy: round(run.machineBusy, 3) };
-        log(`  scaleout ${workers} worker(s) × ${concurrency}: ${round(rate, 0)} msg/s (${round(steady, 0)} from 10 % to 90 % delivered)`);
+        log(`  scaleout ${workers} worker(s) × ${concurrency}: ${round(run.rate, 0)} msg/s (${round(run.steady, 0)} from 10 % to 90 % delivered)`);
         for (const child of running) await relay.stopChild(child);
       }
       const [one, two] = runs;

@@ -6,7 +6,7 @@ import { migrations } from '../../migrations';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
 import { AppConfig } from '../../src/config/app-config';
-import { Database, TogetherResults, TogetherWork } from '../../src/database/database';
+import { Database, driverErrorCode, TogetherResults, TogetherWork } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
 import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
 import { mysqlBackendAvailable } from '../support/backends';
@@ -385,7 +385,7 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       try {
         return await runTogether(statements);
       } catch (error) {
-        failures.push((error as { driverError?: { code?: string } }).driverError?.code ?? String(error));
+        failures.push(driverErrorCode(error) ?? String(error));
         throw error;
       }
     });
