@@ -18,13 +18,16 @@ export class ReplyBodyPipe implements PipeTransform<unknown, Promise<ReplyDto>> 
   private readonly fallback = validationPipe();
 
   async transform(value: unknown): Promise<ReplyDto> {
-    if (acceptsAtOnce(value)) {
-      const dto = new ReplyDto();
-      for (const key of DECLARED) if (value[key] !== undefined) (dto as unknown as Record<string, unknown>)[key] = value[key];
-      return dto;
-    }
-    return (await this.fallback.transform(value, { type: 'body', metatype: ReplyDto })) as ReplyDto;
+    return plainReply(value) ?? ((await this.fallback.transform(value, { type: 'body', metatype: ReplyDto })) as ReplyDto);
   }
+}
+
+/** The ReplyDto of a body that plainly satisfies every rule, else null (the ValidationPipe decides). */
+export function plainReply(value: unknown): ReplyDto | null {
+  if (!acceptsAtOnce(value)) return null;
+  const dto = new ReplyDto();
+  for (const key of DECLARED) if (value[key] !== undefined) (dto as unknown as Record<string, unknown>)[key] = value[key];
+  return dto;
 }
 
 export function acceptsAtOnce(value: unknown): value is Record<string, unknown> {

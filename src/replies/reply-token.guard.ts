@@ -4,17 +4,22 @@ import { hashSecret } from '../common/crypto/secret-box';
 import { RelayHttpError } from '../common/errors/http-errors';
 import { Integration } from '../integrations/integration.entity';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { plainReply } from './reply-body.pipe';
+import { PrefetchedConversation, ReplyLookups, ReplyRecipient } from './reply-lookups';
+import { recipientOf, threadOf } from './reply.dto';
 
-export type ReplyRequest = Request & { integration?: Integration };
+export type ReplyRequest = Request & { integration?: Integration; prefetched?: PrefetchedConversation };
 
 /**
  * Authenticates `POST /api/reply` by the integration's reply token (`?token=` or
  * `Authorization: Bearer`), looked up by its SHA-256 (the token itself is never stored or logged).
  * Runs before body validation, so a caller without a valid token learns nothing about the body.
+ * When the body plainly names its recipient, the conversation is read in the same statement
+ * (ReplyService uses it when the validated body names the same recipient).
  */
 @Injectable()
 export class ReplyTokenGuard implements CanActivate {
-  constructor(private readonly integrations: IntegrationsRepository) {}
+  constructor(private readonly integrations: IntegrationsRepository, private readonly lookups: ReplyLookups) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ReplyRequest>();
@@ -22,7 +27,15 @@ export class ReplyTokenGuard implements CanActivate {
     if (!token) {
       throw new RelayHttpError(401, 'missing_token', 'The reply token is missing: use the Reply URL the relay shows for the integration (it ends with ?token=...).');
     }
-    const integration = await this.integrations.findByReplyTokenHash(hashSecret(token));
+    const recipient = recipientInBody(request.body);
+    let integration: Integration | null;
+    if (recipient) {
+      const found = await this.lookups.integrationWithConversation(hashSecret(token), recipient);
+      integration = found?.integration ?? null;
+      request.prefetched = found?.prefetched;
+    } else {
+      integration = await this.integrations.findByReplyTokenHash(hashSecret(token));
+    }
     if (!integration) {
       throw new RelayHttpError(401, 'invalid_token', 'The reply token is not valid: copy the Reply URL again from the integration in the relay.');
     }
@@ -35,6 +48,13 @@ export class ReplyTokenGuard implements CanActivate {
     request.integration = integration;
     return true;
   }
+}
+
+/** The recipient of a body ReplyBodyPipe takes as it is (any other is validated first, then looked up). */
+function recipientInBody(body: unknown): ReplyRecipient | null {
+  const dto = plainReply(body);
+  const customerId = dto && recipientOf(dto);
+  return customerId ? { customerId, threadId: threadOf(dto) } : null;
 }
 
 function tokenOf(request: Request): string | null {

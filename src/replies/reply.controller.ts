@@ -32,7 +32,7 @@ export class ReplyController {
     if (idempotencyKey !== undefined && (idempotencyKey.trim() === '' || idempotencyKey.length > 255)) {
       throw new RelayHttpError(400, 'invalid_idempotency_key', 'The Idempotency-Key header must be 1 to 255 characters.');
     }
-    const answer = await this.replies.handle(request.integration!, dto, idempotencyKey?.trim());
+    const answer = await this.replies.handle(request.integration!, dto, idempotencyKey?.trim(), request.prefetched);
     if (answer.status !== 200) throw toHttpError(answer);
     return answer.body;
   }

@@ -15,7 +15,7 @@ import { FacebookSends, MessagingPolicy, MessengerRecipient } from './facebook-s
 import { FileLinks } from './file-links';
 import { OutboundMessages, OutboundPayload, parsePayload, ReplyKind } from './outbound-messages';
 import { PagePacer, SendKind } from './page-pacer';
-import { ReplyLookups } from './reply-lookups';
+import { PrefetchedConversation, ReplyLookups } from './reply-lookups';
 import { answerForGraphFailure, errorAnswer, ReplyAnswer, successAnswer } from './reply-errors';
 import { decideMessengerWindow, privateReplyOpen } from './reply-window';
 import { attachmentIdOf, recipientOf, ReplyDto, threadOf } from './reply.dto';
@@ -76,7 +76,8 @@ export class ReplyService {
     this.replies = metrics.counter('relay_replies_total', 'Agent replies by route and answer status', ['route', 'status']);
   }
 
-  async handle(integration: Integration, dto: ReplyDto, idempotencyKey?: string): Promise<ReplyAnswer> {
+  /** `prefetched`: the conversation ReplyTokenGuard read with the integration, if it did. */
+  async handle(integration: Integration, dto: ReplyDto, idempotencyKey?: string, prefetched?: PrefetchedConversation): Promise<ReplyAnswer> {
     const customerId = recipientOf(dto);
     if (!customerId) {
       throw new RelayHttpError(400, 'missing_recipient', 'The recipient is missing: the reply needs Contact.facebook (the customer id the relay sent as "from"), or "to".');
@@ -87,7 +88,10 @@ export class ReplyService {
     if (dto.privateReply && !threadId) {
       throw new RelayHttpError(400, 'private_reply_needs_thread', 'privateReply answers a wall comment: it needs Interaction.threadId (the wall thread).');
     }
-    const conversation = await this.lookups.conversation({ tenantId: integration.tenantId, integrationId: integration.id, customerId, threadId });
+    const conversation =
+      prefetched && prefetched.customerId === customerId && prefetched.threadId === threadId
+        ? prefetched.conversation
+        : await this.lookups.conversation({ tenantId: integration.tenantId, integrationId: integration.id, customerId, threadId });
     if (!conversation) {
       const where = threadId ? `on wall thread ${threadId}` : 'on Messenger';
       throw new RelayHttpError(404, 'unknown_recipient', `The relay has never received a message from customer ${customerId} ${where} for page "${integration.pageName}": Facebook only allows replies to people who wrote to the page.`);

@@ -32,6 +32,24 @@ describe.each(backends())('reply statements on %s', (backend) => {
     expect(conversation!.lastCustomerMessageAt!.getTime()).toBe(setup.conversation.lastCustomerMessageAt!.getTime());
     expect(await world.relay.get(IntegrationsRepository).findByReplyTokenHash(hashSecret('no-such-token'))).toBeNull();
     expect(await lookups.conversation({ ...where, customerId: 'nobody' })).toBeNull();
+
+    // The guard's one statement reads both rows the same way.
+    const both = await lookups.integrationWithConversation(hashSecret(setup.replyToken), { customerId: setup.customer.psid, threadId: '' });
+    expect(both).toEqual({ integration, prefetched: { customerId: setup.customer.psid, threadId: '', conversation } });
+    const stranger = await lookups.integrationWithConversation(hashSecret(setup.replyToken), { customerId: 'nobody', threadId: '' });
+    expect(stranger).toEqual({ integration, prefetched: { customerId: 'nobody', threadId: '', conversation: null } });
+    expect((await lookups.integrationWithConversation(hashSecret(setup.replyToken), { customerId: setup.customer.psid, threadId: 'post_1' }))!.prefetched.conversation).toBeNull();
+    expect(await lookups.integrationWithConversation(hashSecret('no-such-token'), { customerId: setup.customer.psid, threadId: '' })).toBeNull();
+  });
+
+  it("never reads another integration's conversation: the token's integration bounds the join", async () => {
+    const first = await setUpPage(world);
+    const second = await setUpPage(world);
+    const both = await world.relay.get(ReplyLookups).integrationWithConversation(hashSecret(second.replyToken), { customerId: first.customer.psid, threadId: '' });
+    expect(both!.integration.id).toBe(second.integration.id);
+    expect(both!.prefetched.conversation).toBeNull();
+    const reply = await postReply(world.relay, `?token=${encodeURIComponent(second.replyToken)}`, { body: 'x', Contact: { facebook: first.customer.psid } });
+    expect(reply).toMatchObject({ status: 404, body: { error: 'unknown_recipient' } });
   });
 
   it('records a sent reply in one row: Facebook id, parts and answer, times as the repository reads them', async () => {
