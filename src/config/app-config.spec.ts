@@ -72,6 +72,14 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('reads METRICS_TOKEN, refuses a short one without echoing it, and leaves /metrics open when unset', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: KEY }).metricsToken).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: KEY, METRICS_TOKEN: 'a'.repeat(32) }).metricsToken).toBe('a'.repeat(32));
+    const short = () => loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: KEY, METRICS_TOKEN: 'short-token' });
+    expect(short).toThrow(/METRICS_TOKEN must be 16 to 200 printable characters/);
+    expect(short).not.toThrow(/short-token/);
+  });
+
   it('never echoes a secret value in the error', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: 'my-secret-but-wrong' })).toThrow(/^((?!my-secret-but-wrong).)*$/);
   });

@@ -43,6 +43,8 @@ export class AppConfig {
   retentionDays: number;
   /** Minutes a message may keep failing to reach the contact center before the owner is e-mailed. */
   alertFailingMinutes: number;
+  /** When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 
   get runsHttpApi(): boolean {
     return this.role === 'api' || this.role === 'all';
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   config.logLevel = parsed.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
   config.retentionDays = parsed.RETENTION_DAYS ?? 90;
   config.alertFailingMinutes = parsed.ALERT_FAILING_MINUTES ?? 15;
+  config.metricsToken = parsed.METRICS_TOKEN;
   return config;
 }
 
@@ -146,10 +149,10 @@ class EnvSchemaKeys {
   ENCRYPTION_KEY = 1; ENCRYPTION_KEY_PREVIOUS = 1; FACEBOOK_APP_ID = 1; FACEBOOK_APP_SECRET = 1;
   FACEBOOK_VERIFY_TOKEN = 1; FACEBOOK_GRAPH_URL = 1; FACEBOOK_DIALOG_URL = 1; FACEBOOK_GRAPH_VERSION = 1;
   SMTP_URL = 1; MAIL_FROM = 1; ALLOW_PRIVATE_TARGETS = 1; LOG_LEVEL = 1; QUEUE_PREFIX = 1; DELIVERY_CONCURRENCY = 1; RETENTION_DAYS = 1; ALERT_FAILING_MINUTES = 1;
-  SANDBOX = 1;
+  SANDBOX = 1; METRICS_TOKEN = 1;
 }
 
-const SECRET_VARIABLES = new Set(['ENCRYPTION_KEY', 'ENCRYPTION_KEY_PREVIOUS', 'FACEBOOK_APP_SECRET', 'FACEBOOK_VERIFY_TOKEN']);
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEY', 'ENCRYPTION_KEY_PREVIOUS', 'FACEBOOK_APP_SECRET', 'FACEBOOK_VERIFY_TOKEN', 'METRICS_TOKEN']);
 
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {}).map((text) => text.replace(new RegExp(`^${error.property} `), ''));

@@ -95,4 +95,7 @@ export class EnvSchema {
 
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
   SANDBOX?: boolean;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[\x21-\x7e]{16,200}$/, { message: 'must be 16 to 200 printable characters without spaces, e.g. the output of: openssl rand -hex 32' })
+  METRICS_TOKEN?: string;
 }
