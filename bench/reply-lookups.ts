@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
 import { Tenant } from '../src/accounts/tenant.entity';
 import { hashSecret } from '../src/common/crypto/secret-box';
 import { newId } from '../src/common/ids';
 import { loadConfig } from '../src/config/app-config';
-import type { Database } from '../src/database/database';
+import { Database } from '../src/database/database';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { Integration } from '../src/integrations/integration.entity';
@@ -30,12 +31,13 @@ async function main(): Promise<void> {
   const admin = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) });
   await admin.query(`CREATE DATABASE \`${name}\``);
   server.pathname = `/${name}`;
-  const dataSource = createDataSource(loadConfig({ DATABASE_URL: server.toString(), ENCRYPTION_KEY: randomBytes(32).toString('base64'), PORT: '1' }));
+  let dataSource: DataSource | undefined;
   try {
+    dataSource = createDataSource(loadConfig({ DATABASE_URL: server.toString(), ENCRYPTION_KEY: randomBytes(32).toString('base64'), PORT: '1' }));
     await dataSource.initialize();
     await runMigrations(dataSource);
     const targets = await seed(dataSource);
-    const database = { dataSource } as Database;
+    const database = new Database(dataSource);
     const lookups = new ReplyLookups(database);
     const integrations = new IntegrationsRepository(database);
     const ways = {
@@ -64,8 +66,8 @@ async function main(): Promise<void> {
     const [two, one] = names.map((way) => summarize(samples.get(way)!));
     process.stdout.write(`saved per reply: ${round(two.p50 - one.p50, 3)} ms at p50, ${round(two.mean - one.mean, 3)} ms on average\n`);
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    if (dataSource?.isInitialized) await dataSource.destroy();
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``).catch((error: Error) => process.stderr.write(`could not drop ${name}: ${error.message}\n`));
     await admin.end();
   }
 }
@@ -76,7 +78,7 @@ interface Target {
 }
 
 /** 8 integrations with 250 Messenger conversations each, as the bench's other scenarios have. */
-async function seed(dataSource: ReturnType<typeof createDataSource>): Promise<Target[]> {
+async function seed(dataSource: DataSource): Promise<Target[]> {
   const now = new Date();
   const tenant = { id: newId(), email: 'lookups@example.com', passwordHash: 'not-a-real-hash', status: 'active', createdAt: now, updatedAt: now };
   await dataSource.getRepository(Tenant).insert(tenant as Tenant);

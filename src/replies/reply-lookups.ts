@@ -21,7 +21,7 @@ export interface PrefetchedConversation extends ReplyRecipient {
  */
 @Injectable()
 export class ReplyLookups {
-  private statements?: { integrations: RawRows<Integration>; conversations: RawRows<Conversation>; conversationSql: string; bothSql: string };
+  private statements?: { integrations: RawRows<Integration>; conversations: RawRows<Conversation>; conversationSql: string; integrationWithConversationSql: string };
 
   constructor(private readonly database: Database) {}
 
@@ -36,11 +36,12 @@ export class ReplyLookups {
    * statement: a round trip less per reply than reading them one after the other.
    */
   async integrationWithConversation(tokenHash: string, recipient: ReplyRecipient): Promise<{ integration: Integration; prefetched: PrefetchedConversation } | null> {
-    const { integrations, conversations, bothSql } = this.prepared();
-    const rows: Array<Record<string, unknown>> = await this.database.dataSource.query(bothSql, [recipient.customerId, recipient.threadId, tokenHash]);
+    const { integrations, conversations, integrationWithConversationSql } = this.prepared();
+    const rows: Array<Record<string, unknown>> = await this.database.dataSource.query(integrationWithConversationSql, [recipient.customerId, recipient.threadId, tokenHash]);
     if (!rows.length) return null;
-    const conversation = rows[0].c_id === null || rows[0].c_id === undefined ? null : conversations.read(rows[0], 'c_');
-    return { integration: integrations.read(rows[0], 'i_'), prefetched: { ...recipient, conversation } };
+    // Without a conversation, the LEFT JOIN's columns are all NULL, its primary key too.
+    const joined = conversations.read(rows[0], 'c_');
+    return { integration: integrations.read(rows[0], 'i_'), prefetched: { ...recipient, conversation: joined.id ? joined : null } };
   }
 
   /** Built on first use: the entity metadata exists once the data source is initialized. */
@@ -48,6 +49,7 @@ export class ReplyLookups {
     if (this.statements) return this.statements;
     const integrations = new RawRows(this.database.dataSource, Integration);
     const conversations = new RawRows(this.database.dataSource, Conversation);
+    const i = (property: keyof Integration & string) => `i.${integrations.column(property)}`;
     const c = (property: keyof Conversation & string) => `c.${conversations.column(property)}`;
     this.statements = {
       integrations,
@@ -55,11 +57,11 @@ export class ReplyLookups {
       conversationSql:
         `SELECT ${conversations.selectList} FROM ${conversations.table} ` +
         `WHERE ${conversations.column('tenantId')} = ? AND ${conversations.column('integrationId')} = ? AND ${conversations.column('customerId')} = ? AND ${conversations.column('threadId')} = ? LIMIT 1`,
-      bothSql:
+      integrationWithConversationSql:
         `SELECT ${integrations.prefixedSelectList('i', 'i_')}, ${conversations.prefixedSelectList('c', 'c_')} FROM ${integrations.table} i ` +
-        `LEFT JOIN ${conversations.table} c ON ${c('integrationId')} = i.${integrations.column('id')} AND ${c('tenantId')} = i.${integrations.column('tenantId')} ` +
+        `LEFT JOIN ${conversations.table} c ON ${c('integrationId')} = ${i('id')} AND ${c('tenantId')} = ${i('tenantId')} ` +
         `AND ${c('customerId')} = ? AND ${c('threadId')} = ? ` +
-        `WHERE i.${integrations.column('replyTokenHash')} = ? LIMIT 1`,
+        `WHERE ${i('replyTokenHash')} = ? LIMIT 1`,
     };
     return this.statements;
   }

@@ -27,14 +27,16 @@ export class ReplyTokenGuard implements CanActivate {
     if (!token) {
       throw new RelayHttpError(401, 'missing_token', 'The reply token is missing: use the Reply URL the relay shows for the integration (it ends with ?token=...).');
     }
+    const tokenHash = hashSecret(token);
     const recipient = recipientInBody(request.body);
     let integration: Integration | null;
+    let prefetched: PrefetchedConversation | undefined;
     if (recipient) {
-      const found = await this.lookups.integrationWithConversation(hashSecret(token), recipient);
+      const found = await this.lookups.integrationWithConversation(tokenHash, recipient);
       integration = found?.integration ?? null;
-      request.prefetched = found?.prefetched;
+      prefetched = found?.prefetched;
     } else {
-      integration = await this.integrations.findByReplyTokenHash(hashSecret(token));
+      integration = await this.integrations.findByReplyTokenHash(tokenHash);
     }
     if (!integration) {
       throw new RelayHttpError(401, 'invalid_token', 'The reply token is not valid: copy the Reply URL again from the integration in the relay.');
@@ -46,6 +48,7 @@ export class ReplyTokenGuard implements CanActivate {
       throw new RelayHttpError(409, 'integration_disabled', `The integration for page "${integration.pageName}" is disabled in the relay: enable it to send replies.`);
     }
     request.integration = integration;
+    request.prefetched = prefetched;
     return true;
   }
 }

@@ -6,6 +6,8 @@ import { Message } from '../../src/relay/message.entity';
 import { OutboundMessages } from '../../src/replies/outbound-messages';
 import { successAnswer, errorAnswer } from '../../src/replies/reply-errors';
 import { ReplyLookups } from '../../src/replies/reply-lookups';
+import { ReplyDto } from '../../src/replies/reply.dto';
+import { ReplyService } from '../../src/replies/reply.service';
 import { IntegrationsRepository } from '../../src/integrations/integrations.repository';
 import { backends } from '../support/backends';
 import { outboundRows, postReply, ReplyWorld, setUpPage, startReplyWorld } from './reply-harness';
@@ -44,12 +46,38 @@ describe.each(backends())('reply statements on %s', (backend) => {
 
   it("never reads another integration's conversation: the token's integration bounds the join", async () => {
     const first = await setUpPage(world);
-    const second = await setUpPage(world);
+    const second = await setUpPage(world, { tenantId: first.integration.tenantId });
     const both = await world.relay.get(ReplyLookups).integrationWithConversation(hashSecret(second.replyToken), { customerId: first.customer.psid, threadId: '' });
     expect(both!.integration.id).toBe(second.integration.id);
     expect(both!.prefetched.conversation).toBeNull();
     const reply = await postReply(world.relay, `?token=${encodeURIComponent(second.replyToken)}`, { body: 'x', Contact: { facebook: first.customer.psid } });
     expect(reply).toMatchObject({ status: 404, body: { error: 'unknown_recipient' } });
+  });
+
+  it("reads a plain reply's conversation with the integration, and any other body's after its validation", async () => {
+    const setup = await setUpPage(world);
+    const conversationReads = jest.spyOn(world.relay.get(ReplyLookups), 'conversation');
+    try {
+      const query = `?token=${encodeURIComponent(setup.replyToken)}`;
+      expect((await postReply(world.relay, query, { body: 'plain', Contact: { facebook: setup.customer.psid } })).status).toBe(200);
+      expect(conversationReads).not.toHaveBeenCalled();
+      // A prototype key sends the body through the ValidationPipe, which drops the key.
+      const validated = await postReply(world.relay, query, { body: 'validated', Contact: { facebook: setup.customer.psid, constructor: 'x' } });
+      expect(validated.status).toBe(200);
+      expect(conversationReads).toHaveBeenCalledTimes(1);
+    } finally {
+      conversationReads.mockRestore();
+    }
+  });
+
+  it('uses a prefetched conversation only for the recipient it was read for', async () => {
+    const setup = await setUpPage(world);
+    const replies = world.relay.get(ReplyService);
+    const prefetched = { customerId: setup.customer.psid, threadId: '', conversation: setup.conversation };
+    const toSomeoneElse = Object.assign(new ReplyDto(), { body: 'x', Contact: { facebook: 'someone-else' } });
+    await expect(replies.handle(setup.integration, toSomeoneElse, undefined, prefetched)).rejects.toMatchObject({ code: 'unknown_recipient' });
+    const onAThread = Object.assign(new ReplyDto(), { body: 'x', Contact: { facebook: setup.customer.psid }, Interaction: { threadId: 'post_1' } });
+    await expect(replies.handle(setup.integration, onAThread, undefined, prefetched)).rejects.toMatchObject({ code: 'unknown_recipient' });
   });
 
   it('records a sent reply in one row: Facebook id, parts and answer, times as the repository reads them', async () => {
