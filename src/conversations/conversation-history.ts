@@ -7,7 +7,7 @@ import { Integration } from '../integrations/integration.entity';
 import { Conversation } from '../relay/conversation.entity';
 import { Message } from '../relay/message.entity';
 import { likePattern, rangeOf } from '../common/search-query';
-import { ConversationQuery } from './conversation-query.dto';
+import { ConversationQuery, THREAD_PAGE_SIZE, ThreadQuery } from './conversation-query.dto';
 
 export interface ConversationItem {
   id: string;
@@ -66,15 +66,35 @@ export class ConversationHistory {
     return { items: await this.items(tenantId, rows), total };
   }
 
-  async thread(tenantId: string, conversationId: string): Promise<{ conversation: ConversationItem; messages: ThreadMessage[] }> {
+  /**
+   * One page of a thread: the latest `limit` messages (before the message `before`, when given), in the
+   * order Facebook had them. `earlier` is the `before` of the page ahead of this one, null at the start.
+   */
+  async thread(tenantId: string, conversationId: string, query: ThreadQuery = {}): Promise<{ conversation: ConversationItem; messages: ThreadMessage[]; earlier: string | null }> {
     const conversation = await this.database.repo(Conversation).findOne({ where: { id: conversationId, tenantId } });
     if (!conversation) throw new RelayHttpError(404, 'not_found', 'No conversation with this id in your account');
     const [item] = await this.items(tenantId, [conversation]);
-    const messages = await this.database.repo(Message).createQueryBuilder('m')
+    const limit = query.limit ?? THREAD_PAGE_SIZE;
+    const qb = this.database.repo(Message).createQueryBuilder('m')
       .where('m.tenant_id = :tenantId AND m.conversation_id = :conversationId', { tenantId, conversationId })
-      .andWhere(NOT_OWN_ECHO)
-      .orderBy('m.occurred_at', 'ASC').addOrderBy('m.part', 'ASC').addOrderBy('m.created_at', 'ASC').addOrderBy('m.id', 'ASC')
+      .andWhere(NOT_OWN_ECHO);
+    if (query.before) {
+      const anchor = await this.database.repo(Message).findOne({ where: { id: query.before, tenantId, conversationId }, select: { id: true, occurredAt: true, part: true, createdAt: true } });
+      if (!anchor) throw new RelayHttpError(400, 'invalid_before', 'before must be the id of a message of this conversation: use the "earlier" value of the previous answer.');
+      // Strictly before the anchor in the thread's order (occurred_at, part, created_at, id).
+      const at = { o: anchor.occurredAt, p: anchor.part, c: anchor.createdAt, i: anchor.id };
+      qb.andWhere(new Brackets((w) => w
+        .where('m.occurred_at < :o', at)
+        .orWhere('m.occurred_at = :o AND m.part < :p', at)
+        .orWhere('m.occurred_at = :o AND m.part = :p AND m.created_at < :c', at)
+        .orWhere('m.occurred_at = :o AND m.part = :p AND m.created_at = :c AND m.id < :i', at)));
+    }
+    const newestFirst = await qb
+      .orderBy('m.occurred_at', 'DESC').addOrderBy('m.part', 'DESC').addOrderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC')
+      .limit(limit + 1)
       .getMany();
+    const messages = newestFirst.slice(0, limit).reverse();
+    const earlier = newestFirst.length > limit ? messages[0].id : null;
     const blobIds = [...new Set(messages.map((m) => m.blobId).filter((id): id is string => Boolean(id)))];
     const blobs = new Map<string, Blob>();
     for (let i = 0; i < blobIds.length; i += 200) {
@@ -84,7 +104,7 @@ export class ConversationHistory {
       });
       for (const blob of found) blobs.set(blob.id, blob);
     }
-    return { conversation: item, messages: messages.map((m) => toThreadMessage(m, blobs)) };
+    return { conversation: item, messages: messages.map((m) => toThreadMessage(m, blobs)), earlier };
   }
 
   private whereSomeMessageContains(qb: SelectQueryBuilder<Conversation>, text: string, bounds: { from?: Date; to?: Date; integrationId?: string }): void {

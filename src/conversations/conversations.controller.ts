@@ -9,7 +9,7 @@ import { RelayHttpError } from '../common/errors/http-errors';
 import { Database } from '../database/database';
 import { Message } from '../relay/message.entity';
 import { ConversationHistory } from './conversation-history';
-import { ConversationQuery } from './conversation-query.dto';
+import { ConversationQuery, ThreadQuery } from './conversation-query.dto';
 import { Deliveries } from './deliveries';
 
 /** Types a browser may show inline from the relay's own origin; anything else is downloaded. */
@@ -33,9 +33,10 @@ export class ConversationsController {
     return this.history.list(tenant.id, query);
   }
 
+  /** The latest messages of a thread, oldest first; `earlier` names the page before them (null: none). */
   @Get('conversations/:id')
-  thread(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string) {
-    return this.history.thread(tenant.id, id);
+  thread(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string, @Query() query: ThreadQuery) {
+    return this.history.thread(tenant.id, id, query);
   }
 
   /** A message's file from the blob store while it is kept. */

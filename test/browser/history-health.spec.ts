@@ -1,5 +1,8 @@
 import { deflateSync, crc32 } from 'node:zlib';
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { newId } from '../../src/common/ids';
+import { Database } from '../../src/database/database';
+import { Message } from '../../src/relay/message.entity';
 import { backends } from '../support/backends';
 import { describeBrowser, launchBrowser } from '../support/browser';
 import { TEST_PASSWORD } from '../support/tenant-client';
@@ -261,6 +264,38 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     });
     expect(saved.days).toContainEqual({ day: 6, from: '10:00', to: '13:00' });
     expect(saved.days).toContainEqual({ day: 1, from: '09:00', to: '18:00' });
+  });
+
+  it("shows a long thread's latest messages and loads the earlier ones on request", async () => {
+    // João's conversation gets 205 older messages from a month ago (kept out of the last 7 days' figures): with
+    // the ones it had, more than the 200 a page shows.
+    const repo = world.relay.get(Database).repo(Message);
+    const latest = await repo.findOneOrFail({ where: { integrationId, direction: 'in', text: 'Do you sell helmets?' } });
+    const before = (await tenant.get(`/api/v1/conversations/${latest.conversationId}`)).body.messages.map((m: { text: string }) => m.text);
+    const monthAgo = Date.now() - 30 * 86_400_000;
+    await repo.insert(Array.from({ length: 205 }, (_, i): Message => ({
+      ...latest, id: newId(), text: `Old question ${i + 1}`, status: 'delivered', dedupKey: null, externalId: null, remoteId: null,
+      occurredAt: monthAgo + i * 1000, createdAt: new Date(monthAgo + i * 1000), updatedAt: new Date(monthAgo + i * 1000),
+    })));
+    await page.goto(`${world.relay.url}/#/integrations/${integrationId}/conversations/${latest.conversationId}`);
+    await page.getByRole('heading', { name: 'Messenger conversation with João Pereira' }).waitFor();
+    await page.getByText(`${before.length + 205} messages`).waitFor();
+    const thread = page.getByRole('list', { name: 'Messages with João Pereira' });
+    await thread.getByText(before[before.length - 1]).waitFor();
+    expect(await thread.locator('.bubble-row').count()).toBe(200);
+    expect(await thread.getByText('Old question 1', { exact: true }).count()).toBe(0);
+
+    await page.screenshot({ path: '/tmp/relay-conversation-long.png' });
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await thread.getByText('Old question 1', { exact: true }).waitFor();
+    expect(await thread.locator('.bubble-row').count()).toBe(before.length + 205);
+    expect(await page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
+    await page.getByRole('status').filter({ hasText: `${before.length + 5} earlier messages shown.` }).waitFor({ state: 'attached' });
+    // Focus moves to the first message added, at the top of the thread.
+    expect(await page.evaluate('document.activeElement.textContent')).toContain('Old question 1');
+    const texts = await thread.locator('.bubble-text').allTextContents();
+    expect(texts.slice(0, 3)).toEqual(['Old question 1', 'Old question 2', 'Old question 3']);
+    expect(texts.slice(205)).toEqual(before);
   });
 });
 

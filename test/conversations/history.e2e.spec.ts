@@ -1,5 +1,7 @@
 import { Blob } from '../../src/blobs/blob.entity';
+import { newId } from '../../src/common/ids';
 import { Database } from '../../src/database/database';
+import { Message } from '../../src/relay/message.entity';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { backends } from '../support/backends';
 import { bindStorePage, openChannelAccount, startWorld, TenantBrowser, World } from '../integrations/support';
@@ -110,6 +112,66 @@ describe.each(backends())('conversations and deliveries on %s', (backend) => {
     const gone = await browser.get(file.attachment.url);
     expect(gone.status).toBe(410);
     expect(gone.body.message).toMatch(/no longer kept/);
+  });
+
+  it('pages a thread from its latest messages back, each page oldest first, with `earlier` naming the page before', async () => {
+    const fay = customer('Fay', 'Ortega');
+    const before = world.cc.control.notifications({ accountId: account.account.id, acceptedOnly: true }).length;
+    for (let i = 1; i <= 5; i++) {
+      world.fb.control.events.customerMessage({ psid: fay, text: `question ${i}` });
+      await delivered(before + i);
+    }
+    const listed = await browser.get(`/api/v1/conversations?customer=${fay}`);
+    const conversationId = listed.body.items[0].id;
+
+    const whole = await browser.get(`/api/v1/conversations/${conversationId}?limit=500`);
+    expect(whole.body.earlier).toBeNull();
+    expect(whole.body.messages.map((m: { text: string }) => m.text)).toEqual(['question 1', 'question 2', 'question 3', 'question 4', 'question 5']);
+    expect((await browser.get(`/api/v1/conversations/${conversationId}`)).body).toMatchObject({ earlier: null, messages: whole.body.messages });
+
+    const pages: string[][] = [];
+    let query = '?limit=2';
+    for (;;) {
+      const page = await browser.get(`/api/v1/conversations/${conversationId}${query}`);
+      expect(page.status).toBe(200);
+      expect(page.body.conversation).toMatchObject({ id: conversationId, messageCount: 5 });
+      pages.unshift(page.body.messages.map((m: { text: string }) => m.text));
+      if (!page.body.earlier) break;
+      expect(page.body.earlier).toBe(page.body.messages[0].id);
+      query = `?limit=2&before=${page.body.earlier}`;
+    }
+    expect(pages).toEqual([['question 1'], ['question 2', 'question 3'], ['question 4', 'question 5']]);
+
+    // Ties in time are paged in the thread's order too: part, then the time stored, then the id.
+    const repo = world.relay.get(Database).repo(Message);
+    const last = await repo.findOneByOrFail({ id: whole.body.messages[4].id });
+    const stored = new Date();
+    const tie = (part: number, text: string): Message => ({
+      ...last, id: newId(), part, text, dedupKey: null, externalId: null, remoteId: null, createdAt: stored, updatedAt: stored,
+    });
+    await repo.insert([tie(1, 'tie a'), tie(0, 'tie b'), tie(1, 'tie c'), tie(2, 'tie d')]);
+    const ordered = (await browser.get(`/api/v1/conversations/${conversationId}?limit=500`)).body.messages.map((m: { id: string }) => m.id);
+    expect(ordered).toHaveLength(9);
+    const oneByOne: string[] = [];
+    let cursor = '';
+    for (;;) {
+      const page = await browser.get(`/api/v1/conversations/${conversationId}?limit=1${cursor}`);
+      oneByOne.unshift(...page.body.messages.map((m: { id: string }) => m.id));
+      if (!page.body.earlier) break;
+      cursor = `&before=${page.body.earlier}`;
+    }
+    expect(oneByOne).toEqual(ordered);
+
+    const elsewhere = (await browser.get(`/api/v1/conversations?customer=lindq`)).body.items[0].id;
+    const otherMessage = (await browser.get(`/api/v1/conversations/${elsewhere}`)).body.messages[0].id;
+    const wrongBefore = await browser.get(`/api/v1/conversations/${conversationId}?before=${otherMessage}`);
+    expect(wrongBefore.status).toBe(400);
+    expect(wrongBefore.body.message).toMatch(/before must be the id of a message of this conversation/);
+    for (const limit of ['0', '501', 'many']) {
+      const bad = await browser.get(`/api/v1/conversations/${conversationId}?limit=${limit}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/limit must be/);
+    }
   });
 
   it('lists attempts, replays all failed messages once even when clicked twice, and audits it', async () => {

@@ -1,8 +1,8 @@
 import { get } from '../lib/api.js';
-import { h } from '../lib/dom.js';
+import { h, replace } from '../lib/dom.js';
 import { href } from '../lib/router.js';
 import { bytes, isMissingEndpoint, localTime, plural } from '../lib/format.js';
-import { notice } from '../components/banner.js';
+import { errorBanner, notice } from '../components/banner.js';
 import { SEARCH_KEYS } from './integration/history.js';
 
 export const title = 'Conversation';
@@ -37,10 +37,11 @@ export async function render({ params, query }) {
     if (!isMissingEndpoint(error)) throw error;
     return h('div', { class: 'stack' }, back, notice('Conversation threads are not available on this relay yet.', 'info'));
   }
-  const { conversation, messages } = answer;
+  const { conversation } = answer;
   const who = conversation.customerName || conversation.customerId;
   document.title = `${who} · Open Channel Relay`;
   const wall = conversation.channel === 'wall';
+  const thread = threadView(params.conversationId, who, answer);
 
   return h('div', { class: 'stack' },
     back,
@@ -50,12 +51,54 @@ export async function render({ params, query }) {
         fact('Customer', conversation.customerName ? `${conversation.customerName} (id ${conversation.customerId})` : conversation.customerId),
         fact('Integration', conversation.integrationName ?? ''),
         wall ? fact('Post', h('a', { href: `https://www.facebook.com/${encodeURIComponent(conversation.threadId)}`, target: '_blank', rel: 'noopener noreferrer' }, conversation.threadId)) : null,
-        fact('Messages', plural(messages.length, 'message')))),
+        fact('Messages', plural(conversation.messageCount ?? answer.messages.length, 'message')))),
     h('section', { class: 'section', 'aria-labelledby': 'thread-title' },
       h('h2', { id: 'thread-title', class: 'visually-hidden' }, 'Messages'),
+      thread));
+}
+
+/**
+ * The thread, latest page first: "Show earlier messages" loads the page before the oldest one shown
+ * and puts it on top; focus goes to the first of the messages it added.
+ */
+function threadView(conversationId, who, firstPage) {
+  let messages = firstPage.messages;
+  let earlier = firstPage.earlier ?? null;
+  const view = h('div', { class: 'stack' });
+  const status = h('p', { class: 'visually-hidden', role: 'status' });
+
+  async function loadEarlier(button) {
+    button.disabled = true;
+    button.textContent = 'Loading earlier messages…';
+    try {
+      const page = await get(`/api/v1/conversations/${encodeURIComponent(conversationId)}?before=${encodeURIComponent(earlier)}`);
+      const firstNew = page.messages[0]?.id;
+      messages = [...page.messages, ...messages];
+      earlier = page.earlier ?? null;
+      draw();
+      status.textContent = `${plural(page.messages.length, 'earlier message')} shown.`;
+      const added = firstNew && view.querySelector(`[data-message-id="${CSS.escape(firstNew)}"]`);
+      if (added) added.focus();
+    } catch (error) {
+      draw(error);
+    }
+  }
+
+  function draw(error) {
+    const more = earlier
+      ? h('button', { type: 'button', class: 'secondary load-earlier', onclick: (event) => loadEarlier(event.currentTarget) }, 'Show earlier messages')
+      : null;
+    replace(view,
+      error ? errorBanner(`Earlier messages could not be loaded: ${error.message}`) : null,
+      more,
       messages.length
         ? h('ol', { class: 'thread', 'aria-label': `Messages with ${who}` }, messages.map((m, i) => bubble(m, who, messages[i - 1])))
-        : h('p', { class: 'muted' }, 'This conversation has no messages any more.')));
+        : h('p', { class: 'muted' }, 'This conversation has no messages any more.'),
+      status);
+  }
+
+  draw();
+  return view;
 }
 
 function fact(term, value) {
@@ -79,7 +122,7 @@ function bubble(message, who, previous) {
   const kind = KINDS[message.kind];
   // The author is named once per run of messages, as chat apps do (screen readers get it every time).
   const repeated = previous && authorOf(previous, who) === author && !kind;
-  return h('li', { class: `bubble-row ${mine ? 'from-page' : 'from-customer'}${repeated ? ' continued' : ''}`, dataset: { messageId: message.id } },
+  return h('li', { class: `bubble-row ${mine ? 'from-page' : 'from-customer'}${repeated ? ' continued' : ''}`, dataset: { messageId: message.id }, tabindex: '-1' },
     h('div', { class: `bubble status-${message.status}` },
       h('p', { class: repeated ? 'bubble-author visually-hidden' : 'bubble-author' }, author, kind ? h('span', { class: 'bubble-kind' }, ` · ${kind}`) : null),
       message.text ? h('p', { class: 'bubble-text' }, message.text) : null,
