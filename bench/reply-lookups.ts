@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { Tenant } from '../src/accounts/tenant.entity';
-import { hashSecret } from '../src/common/crypto/secret-box';
 import { newId } from '../src/common/ids';
 import { loadConfig } from '../src/config/app-config';
 import { Database } from '../src/database/database';
@@ -13,6 +11,7 @@ import { IntegrationsRepository } from '../src/integrations/integrations.reposit
 import { Conversation } from '../src/relay/conversation.entity';
 import { ReplyLookups } from '../src/replies/reply-lookups';
 import { round, summarize } from './stats';
+import { benchIntegration, seedTenant } from './world';
 
 /**
  * `node dist/bench/reply-lookups.js [--database-url mysql://root@127.0.0.1:3306] [--count 4000]`: what a
@@ -79,24 +78,17 @@ interface Target {
 
 /** 8 integrations with 250 Messenger conversations each, as the bench's other scenarios have. */
 async function seed(dataSource: DataSource): Promise<Target[]> {
+  const tenantId = await seedTenant(dataSource, 'lookups@example.com');
   const now = new Date();
-  const tenant = { id: newId(), email: 'lookups@example.com', passwordHash: 'not-a-real-hash', status: 'active', createdAt: now, updatedAt: now };
-  await dataSource.getRepository(Tenant).insert(tenant as Tenant);
   const targets: Target[] = [];
   for (let p = 0; p < 8; p++) {
-    const pageId = `10847000000${p}`;
-    const integration: Integration = {
-      id: newId(), tenantId: tenant.id, name: `Page ${p}`, pageId, pageName: `Page ${p}`, boundPageId: pageId, facebookIdentityId: null,
-      pageTokenEnc: 'unused', openchannelUrlEnc: 'unused', apiKeyEnc: null, replyTokenHash: hashSecret(`token-${p}`), replyTokenEnc: 'unused',
-      signingSecretEnc: null, wallPosts: true, enabled: true, status: 'active', statusReason: null, humanAgentTag: false, forwardReactions: false,
-      forwardEdits: false, pageSubscribed: true, lastEventAt: null, lastDeliveryAt: null, lastCheckedAt: null, createdAt: now, updatedAt: now,
-    };
+    const integration = benchIntegration(tenantId, `10847000000${p}`, `token-${p}`, { pageTokenEnc: 'unused', openchannelUrlEnc: 'unused', replyTokenEnc: 'unused' });
     await dataSource.getRepository(Integration).insert(integration);
     const conversations: Conversation[] = [];
     for (let c = 0; c < 250; c++) {
       const customerId = `67804600000${p}${String(c).padStart(3, '0')}`;
       conversations.push({
-        id: newId(), tenantId: tenant.id, integrationId: integration.id, channel: 'messenger', customerId, threadId: '', customerName: 'Ana Silva',
+        id: newId(), tenantId, integrationId: integration.id, channel: 'messenger', customerId, threadId: '', customerName: 'Ana Silva',
         firstName: 'Ana', lastName: 'Silva', lastCustomerMessageAt: now, lastCustomerCommentId: null, createdAt: now, updatedAt: now,
       });
       targets.push({ hash: integration.replyTokenHash, customerId });

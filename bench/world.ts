@@ -61,6 +61,25 @@ export class Sandboxes {
   }
 }
 
+/** A tenant as `test/support/fixtures.ts` writes one; answers its id. */
+export async function seedTenant(dataSource: DataSource, email: string): Promise<string> {
+  const now = new Date();
+  const tenant = { id: newId(), email, passwordHash: 'not-a-real-hash', status: 'active', createdAt: now, updatedAt: now };
+  await dataSource.getRepository(Tenant).insert(tenant as Tenant);
+  return tenant.id;
+}
+
+/** An active integration of one page, bound to it, with its reply token's hash and these encrypted values. */
+export function benchIntegration(tenantId: string, pageId: string, replyToken: string, encrypted: Pick<Integration, 'pageTokenEnc' | 'openchannelUrlEnc' | 'replyTokenEnc'>): Integration {
+  const now = new Date();
+  return {
+    id: newId(), tenantId, name: `Bench ${pageId}`, pageId, pageName: `Bench page ${pageId}`, boundPageId: pageId,
+    facebookIdentityId: null, ...encrypted, apiKeyEnc: null, replyTokenHash: hashSecret(replyToken), signingSecretEnc: null, wallPosts: true, enabled: true,
+    status: 'active', statusReason: null, humanAgentTag: false, forwardReactions: false, forwardEdits: false, pageSubscribed: true,
+    lastEventAt: null, lastDeliveryAt: null, lastCheckedAt: null, createdAt: now, updatedAt: now,
+  };
+}
+
 /**
  * One scenario's relay: a fresh database (temporary SQLite file, or a new MariaDB database
  * dropped afterwards) and queue prefix, seeded with a tenant and one integration per page, then
@@ -124,21 +143,14 @@ export class RelayUnderTest {
     await this.dataSource.initialize();
     await runMigrations(this.dataSource);
     const box = new SecretBox(config);
-    const now = new Date();
-    const tenant = { id: newId(), email: `bench-${this.name}@example.com`, passwordHash: 'not-a-real-hash', status: 'active', createdAt: now, updatedAt: now };
-    await this.dataSource.getRepository(Tenant).insert(tenant as Tenant);
+    const tenantId = await seedTenant(this.dataSource, `bench-${this.name}@example.com`);
     const receiveUrl = this.sandboxes.contactCenter.receiveUrl(1);
     for (const page of this.sandboxes.pages) {
       const replyToken = randomToken();
       this.replyTokens.set(page.pageId, replyToken);
-      const integration: Integration = {
-        id: newId(), tenantId: tenant.id, name: `Bench ${page.pageId}`, pageId: page.pageId, pageName: `Bench page ${page.pageId}`, boundPageId: page.pageId,
-        facebookIdentityId: null, pageTokenEnc: box.encrypt(page.pageToken), openchannelUrlEnc: box.encrypt(receiveUrl), apiKeyEnc: null,
-        replyTokenHash: hashSecret(replyToken), replyTokenEnc: box.encrypt(replyToken), signingSecretEnc: null, wallPosts: true, enabled: true,
-        status: 'active', statusReason: null, humanAgentTag: false, forwardReactions: false, forwardEdits: false, pageSubscribed: true,
-        lastEventAt: null, lastDeliveryAt: null, lastCheckedAt: null, createdAt: now, updatedAt: now,
-      };
-      await this.dataSource.getRepository(Integration).insert(integration);
+      await this.dataSource.getRepository(Integration).insert(benchIntegration(tenantId, page.pageId, replyToken, {
+        pageTokenEnc: box.encrypt(page.pageToken), openchannelUrlEnc: box.encrypt(receiveUrl), replyTokenEnc: box.encrypt(replyToken),
+      }));
     }
   }
 

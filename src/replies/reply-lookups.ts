@@ -3,12 +3,7 @@ import { Database } from '../database/database';
 import { RawRows } from '../database/raw-rows';
 import { Integration } from '../integrations/integration.entity';
 import { Conversation } from '../relay/conversation.entity';
-
-/** Whom a reply answers: the customer id, and the wall thread ('' for Messenger). */
-export interface ReplyRecipient {
-  customerId: string;
-  threadId: string;
-}
+import type { ReplyRecipient } from './reply.dto';
 
 /** The conversation read with the integration, for the recipient it was read for. */
 export interface PrefetchedConversation extends ReplyRecipient {

@@ -2,11 +2,12 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { hashSecret } from '../common/crypto/secret-box';
 import { RelayHttpError } from '../common/errors/http-errors';
+import { bearerToken } from '../common/http/bearer-token';
 import { Integration } from '../integrations/integration.entity';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { plainReply } from './reply-body.pipe';
-import { PrefetchedConversation, ReplyLookups, ReplyRecipient } from './reply-lookups';
-import { recipientOf, threadOf } from './reply.dto';
+import { PrefetchedConversation, ReplyLookups } from './reply-lookups';
+import { recipientOfReply } from './reply.dto';
 
 export type ReplyRequest = Request & { integration?: Integration; prefetched?: PrefetchedConversation };
 
@@ -28,7 +29,9 @@ export class ReplyTokenGuard implements CanActivate {
       throw new RelayHttpError(401, 'missing_token', 'The reply token is missing: use the Reply URL the relay shows for the integration (it ends with ?token=...).');
     }
     const tokenHash = hashSecret(token);
-    const recipient = recipientInBody(request.body);
+    // Only a body ReplyBodyPipe takes as it is: any other is validated first, and its conversation read after.
+    const plain = plainReply(request.body);
+    const recipient = plain && recipientOfReply(plain);
     let integration: Integration | null;
     let prefetched: PrefetchedConversation | undefined;
     if (recipient) {
@@ -53,19 +56,9 @@ export class ReplyTokenGuard implements CanActivate {
   }
 }
 
-/** The recipient of a body ReplyBodyPipe takes as it is (any other is validated first, then looked up). */
-function recipientInBody(body: unknown): ReplyRecipient | null {
-  const dto = plainReply(body);
-  const customerId = dto && recipientOf(dto);
-  return customerId ? { customerId, threadId: threadOf(dto) } : null;
-}
-
 function tokenOf(request: Request): string | null {
-  const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match) return match[1];
-  }
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer) return bearer;
   const query = request.query.token;
   return typeof query === 'string' && query.length > 0 ? query : null;
 }

@@ -51,6 +51,18 @@ export class ReplyDto {
   privateReply?: boolean;
 }
 
+/** Whom a reply answers: the customer id, and the wall thread ('' for Messenger). */
+export interface ReplyRecipient {
+  customerId: string;
+  threadId: string;
+}
+
+/** The reply's recipient, or null when the body names no customer. */
+export function recipientOfReply(dto: ReplyDto): ReplyRecipient | null {
+  const customerId = recipientOf(dto);
+  return customerId ? { customerId, threadId: threadOf(dto) } : null;
+}
+
 /** The customer id the reply goes to: `Contact.facebook`, the lower-case `contact.facebook`, or `to`. */
 export function recipientOf(dto: ReplyDto): string | null {
   for (const candidate of [dto.Contact?.facebook, dto.contact?.facebook, dto.to]) {

@@ -18,7 +18,7 @@ import { PagePacer, SendKind } from './page-pacer';
 import { PrefetchedConversation, ReplyLookups } from './reply-lookups';
 import { answerForGraphFailure, errorAnswer, ReplyAnswer, successAnswer } from './reply-errors';
 import { decideMessengerWindow, privateReplyOpen } from './reply-window';
-import { attachmentIdOf, recipientOf, ReplyDto, threadOf } from './reply.dto';
+import { attachmentIdOf, recipientOfReply, ReplyDto } from './reply.dto';
 import { MESSENGER_TEXT_LIMIT, splitText } from './text-splitter';
 
 /** Facebook's limit for a comment's text. */
@@ -78,11 +78,11 @@ export class ReplyService {
 
   /** `prefetched`: the conversation ReplyTokenGuard read with the integration, if it did. */
   async handle(integration: Integration, dto: ReplyDto, idempotencyKey?: string, prefetched?: PrefetchedConversation): Promise<ReplyAnswer> {
-    const customerId = recipientOf(dto);
-    if (!customerId) {
+    const recipient = recipientOfReply(dto);
+    if (!recipient) {
       throw new RelayHttpError(400, 'missing_recipient', 'The recipient is missing: the reply needs Contact.facebook (the customer id the relay sent as "from"), or "to".');
     }
-    const threadId = threadOf(dto);
+    const { customerId, threadId } = recipient;
     const attachmentId = attachmentIdOf(dto);
     if (!attachmentId && !dto.body.trim()) throw new RelayHttpError(400, 'empty_body', 'body is empty: there is no text to send.');
     if (dto.privateReply && !threadId) {

@@ -51,7 +51,7 @@ export async function render({ params, query }) {
         fact('Customer', conversation.customerName ? `${conversation.customerName} (id ${conversation.customerId})` : conversation.customerId),
         fact('Integration', conversation.integrationName ?? ''),
         wall ? fact('Post', h('a', { href: `https://www.facebook.com/${encodeURIComponent(conversation.threadId)}`, target: '_blank', rel: 'noopener noreferrer' }, conversation.threadId)) : null,
-        fact('Messages', plural(conversation.messageCount ?? answer.messages.length, 'message')))),
+        fact('Messages', plural(conversation.messageCount, 'message')))),
     h('section', { class: 'section', 'aria-labelledby': 'thread-title' },
       h('h2', { id: 'thread-title', class: 'visually-hidden' }, 'Messages'),
       thread));
