@@ -19,7 +19,7 @@ export interface InjectionInput {
   method?: string;
   /** Only calls about this page (page token or page id in the path). */
   pageId?: string;
-  /** Answer this much later (kind 'delay' only waits; other kinds wait then fail). */
+  /** Answer this much later (kind 'delay' only waits; 'lost_answer' drops the connection this long after the call took effect; other kinds wait then fail). */
   delayMs?: number;
   /** kind 'custom' */
   code?: number;
@@ -42,6 +42,8 @@ export interface InjectionOutcome {
   error?: GraphError;
   down?: boolean;
   refuse?: boolean;
+  /** The call takes effect, then the connection drops (after `delayMs`) without an answer. */
+  loseAnswer?: boolean;
 }
 
 export interface CallFilter {
@@ -328,6 +330,7 @@ export class SandboxControl {
     rule.hits++;
     if (rule.remaining <= 0) this.rules.splice(idx, 1);
     if (rule.kind === 'delay') return { rule, delayMs: rule.delayMs ?? 1000 };
+    if (rule.kind === 'lost_answer') return { rule, delayMs: rule.delayMs ?? 0, loseAnswer: true };
     if (rule.kind === 'down') return { rule, delayMs: rule.delayMs ?? 0, down: true, refuse: rule.refuse };
     return { rule, delayMs: rule.delayMs ?? 0, error: injectableError(rule.kind, { ...rule, pageId: pageId ?? rule.pageId }) };
   }

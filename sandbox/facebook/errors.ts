@@ -102,6 +102,7 @@ export type InjectableErrorKind =
   | 'unknown'
   | 'down'
   | 'delay'
+  | 'lost_answer'
   | 'custom';
 
 function usageHeaders(pageId: string | undefined, type: string): Record<string, string> {

@@ -154,6 +154,14 @@ describe('facebook sandbox: Send API, comments, error injection', () => {
     expect((await send(msg)).status).toBe(200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
 
+    // the send takes effect, its answer is lost: the caller sees the connection close, the echo still goes out
+    const before = fb.control.sentMessages({ psid: msg.recipient.id }).length;
+    fb.control.injectError({ kind: 'lost_answer', path: '/messages', delayMs: 50 });
+    await expect(send({ ...msg, message: { text: 'lost', metadata: 'relay:lost' } })).rejects.toThrow();
+    expect(fb.control.sentMessages({ psid: msg.recipient.id })).toHaveLength(before + 1);
+    await rx.waitFor(() => rx.posts().some((p) => p.json.entry[0].messaging?.[0]?.message?.metadata === 'relay:lost'));
+    expect(fb.control.calls({ path: '/messages', method: 'POST' }).at(-1)).toMatchObject({ status: 200, injected: true });
+
     // down
     fb.control.setDown(true);
     expect((await send(msg)).status).toBe(503);

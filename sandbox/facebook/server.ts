@@ -140,6 +140,13 @@ export async function startFacebookSandbox(input: FacebookSandboxOptions = {}): 
       const firstSeg = path.split('/').filter(Boolean)[0];
       pageId = token?.type === 'PAGE' ? token.pageId : state.pages.has(firstSeg) ? firstSeg : undefined;
 
+      const isAppSubscribe = method === 'POST' && new RegExp(`^/(${options.appId})/subscriptions/?$`).test(path);
+      const perform = () => (isAppSubscribe ? graph.subscribeApp(greq) : graph.handle(greq));
+      /** No answer at all: the caller sees the connection close. `callStatus` is what the call did here. */
+      const dropConnection = (callStatus: number) => {
+        req.socket.destroy();
+        state.recordCall({ at: new Date(started).toISOString(), kind: 'graph', method, path, query: redact(query) as Record<string, string>, status: callStatus, durationMs: Date.now() - started, injected: true, tokenType: tokenType as 'USER', pageId });
+      };
       if (control.down) {
         injected = true;
         throw new GraphError(2, 'Service temporarily unavailable', undefined, 503, 'OAuthException', { is_transient: true });
@@ -147,17 +154,22 @@ export async function startFacebookSandbox(input: FacebookSandboxOptions = {}): 
       const inj = control.takeInjection(method, path, pageId);
       if (inj) {
         injected = inj.rule.kind !== 'delay';
+        if (inj.loseAnswer) {
+          // Facebook did the work; its answer never reaches the caller (a connection lost on the way back).
+          const result = await perform().catch((error: Error) => error);
+          if (inj.delayMs > 0) await sleep(inj.delayMs);
+          dropConnection(result instanceof Error ? 0 : result.status ?? 200);
+          return;
+        }
         if (inj.delayMs > 0) await sleep(inj.delayMs);
         if (inj.refuse) {
-          req.socket.destroy();
-          state.recordCall({ at: new Date(started).toISOString(), kind: 'graph', method, path, query: redact(query) as Record<string, string>, status: 0, durationMs: Date.now() - started, injected: true, tokenType: tokenType as 'USER', pageId });
+          dropConnection(0);
           return;
         }
         if (inj.down) throw new GraphError(2, 'Service temporarily unavailable', undefined, 503, 'OAuthException', { is_transient: true });
         if (inj.error) throw inj.error;
       }
-      const isAppSubscribe = method === 'POST' && new RegExp(`^/(${options.appId})/subscriptions/?$`).test(path);
-      const result = isAppSubscribe ? await graph.subscribeApp(greq) : await graph.handle(greq);
+      const result = await perform();
       status = result.status ?? 200;
       body = result.body;
       Object.assign(headers, result.headers ?? {});

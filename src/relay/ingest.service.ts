@@ -11,6 +11,7 @@ import { InboundEvent, ParsedWebhook, ReceiptEvent } from '../webhooks/inbound-e
 import { deleteInboxRows } from '../webhooks/webhook-inbox';
 import { Conversation } from './conversation.entity';
 import { Message, MessageStatus } from './message.entity';
+import { rowConfirmedByEcho } from './outbound-echo';
 import { PageIntegrations } from './page-integrations';
 import { RelayMetrics } from './relay-metrics';
 import { DeliverConversation, deliveryJobId, FetchMedia } from './relay.jobs';
@@ -392,18 +393,16 @@ export class IngestService {
     conversations: Map<string, Conversation>,
   ) {
     const now = this.database.time(new Date());
-    const ownEchoesByIntegration = new Map<string, string[]>();
-    for (const p of planned) {
-      if (p.event.role !== 'own_echo' || !p.event.externalId) continue;
-      ownEchoesByIntegration.set(p.integration.id, [...(ownEchoesByIntegration.get(p.integration.id) ?? []), p.event.externalId]);
-    }
-    for (const [integrationId, mids] of ownEchoesByIntegration) {
-      for (const slice of chunks(mids, CHUNK)) {
-        await statements.write(
-          `UPDATE messages SET status = 'sent', updated_at = ? WHERE integration_id = ? AND direction = 'out' AND status = 'sending' AND external_id IN (${marks(slice)})`,
-          [now, integrationId, ...slice],
-        );
-      }
+    for (const { event, integration } of planned) {
+      const rowId = event.role === 'own_echo' && event.externalId ? rowConfirmedByEcho(event.context.metadata) : null;
+      if (!rowId) continue;
+      // Facebook sent this reply: the row takes its id even when the relay never saw the answer (a crash, a lost
+      // connection, a timeout), so a repeat of the reply is answered with it instead of sending it again.
+      await statements.write(
+        `UPDATE messages SET status = CASE WHEN status IN ('sending', 'failed') THEN 'sent' ELSE status END, last_error = NULL, external_id = ?, updated_at = ? ` +
+          `WHERE id = ? AND integration_id = ? AND direction = 'out' AND event = 'reply' AND external_id IS NULL`,
+        [event.externalId, now, rowId, integration.id],
+      );
     }
     for (const { event, integration } of planned) {
       if (event.role !== 'reaction' || !event.targetMid) continue;
@@ -414,7 +413,9 @@ export class IngestService {
     }
     for (const { receipt, integration } of receipts) {
       const conversation = conversations.get(conversationKey(integration.id, receipt.customerId, ''));
-      const from: MessageStatus[] = receipt.status === 'read' ? ['sending', 'sent', 'delivered'] : ['sending', 'sent'];
+      // A row still 'sending' is left alone: its send may not have happened, or be one part of a split text.
+      // Once Facebook sent it, its echo (which Facebook sends before the receipts) has made it 'sent'.
+      const from: MessageStatus[] = receipt.status === 'read' ? ['sent', 'delivered'] : ['sent'];
       if (conversation) {
         await statements.write(
           `UPDATE messages SET status = ?, updated_at = ? WHERE conversation_id = ? AND ${UNREAD_OUTBOUND} AND status IN (${marks(from)}) AND occurred_at <= ?`,

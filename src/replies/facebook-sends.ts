@@ -30,13 +30,13 @@ export class FacebookSends {
   }
 
   /** Multipart upload: the file part carries its real content type, or Facebook refuses it (100/2018047). */
-  async upload(pageId: string, token: string, recipient: MessengerRecipient, policy: MessagingPolicy, file: { bytes: Buffer; mime: string; filename: string; type: MessengerAttachmentType }): Promise<string> {
+  async upload(pageId: string, token: string, recipient: MessengerRecipient, policy: MessagingPolicy, file: { bytes: Buffer; mime: string; filename: string; type: MessengerAttachmentType; metadata: string }): Promise<string> {
     const form = new FormData();
     form.append('recipient', JSON.stringify(recipient));
     const fields = policyFields(policy);
     form.append('messaging_type', fields.messaging_type);
     if (fields.tag) form.append('tag', fields.tag);
-    form.append('message', JSON.stringify({ attachment: { type: file.type, payload: { is_reusable: true } } }));
+    form.append('message', JSON.stringify({ attachment: { type: file.type, payload: { is_reusable: true } }, metadata: file.metadata }));
     form.append('filedata', new globalThis.Blob([file.bytes], { type: file.mime }), file.filename);
     const answer = await this.graph.post<{ message_id: string }>(`${pageId}/messages`, { token, form, timeoutMs: GRAPH_UPLOAD_TIMEOUT_MS });
     return answer.message_id;

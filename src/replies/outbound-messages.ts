@@ -122,16 +122,17 @@ export class OutboundMessages {
 
   /**
    * Final state of the reply's row: sent with Facebook's id, or failed with the reason. A receipt
-   * may have moved a sent row on to delivered/read already: that status is kept.
+   * may have moved a sent row on to delivered/read already: that status is kept. So is a row that
+   * Facebook's echo confirmed while the relay waited for an answer that then failed (a timeout).
    */
   async finish(message: Message, payload: OutboundPayload, answer: ReplyAnswer, externalId: string | null): Promise<void> {
     const ok = answer.status === 200;
     const { messages, finishSql } = this.prepared();
     await this.database.statement(finishSql, [
-      ok ? 0 : 1,
-      ok ? 'sent' : 'failed',
-      messages.value('externalId', externalId ?? message.externalId),
       messages.value('lastError', ok ? null : String(answer.body.message ?? '').slice(0, 2000)),
+      ok ? 'sent' : 'failed',
+      ok ? 0 : 1,
+      messages.value('externalId', externalId),
       messages.value('payload', JSON.stringify({ ...payload, answer })),
       messages.value('updatedAt', new Date()),
       message.id,
@@ -180,11 +181,17 @@ export class OutboundMessages {
     this.statements = {
       messages,
       insertSql: messages.insertSql(INSERTED),
-      // The first parameter says whether the new status replaces any status (a failure) or only
-      // 'sending' (sent: a receipt may have moved the row on to delivered/read already, which is kept).
+      // A row still 'sending' takes the outcome. Otherwise a receipt moved it on to delivered/read, or
+      // the echo of the send set its Facebook id: that state is kept, even over a failure (the third
+      // parameter), which ends only a row without a Facebook id. A Facebook id is set before the
+      // finish by an echo only: parts of a split text record theirs in the payload.
+      // MySQL assigns left to right, each term seeing the ones before: last_error and status read the
+      // row's status and Facebook id as they were, so they come first and in this order.
       finishSql:
-        `UPDATE ${messages.table} SET ${c('status')} = CASE WHEN ? = 1 OR ${c('status')} = 'sending' THEN ? ELSE ${c('status')} END, ` +
-        `${c('externalId')} = ?, ${c('lastError')} = ?, ${c('payload')} = ?, ${c('updatedAt')} = ? WHERE ${c('id')} = ? AND ${c('tenantId')} = ?`,
+        `UPDATE ${messages.table} SET ` +
+        `${c('lastError')} = CASE WHEN ${c('status')} = 'sending' OR ${c('externalId')} IS NULL THEN ? ELSE ${c('lastError')} END, ` +
+        `${c('status')} = CASE WHEN ${c('status')} = 'sending' THEN ? WHEN ? = 1 AND ${c('externalId')} IS NULL THEN 'failed' ELSE ${c('status')} END, ` +
+        `${c('externalId')} = COALESCE(?, ${c('externalId')}), ${c('payload')} = ?, ${c('updatedAt')} = ? WHERE ${c('id')} = ? AND ${c('tenantId')} = ?`,
     };
     return this.statements;
   }

@@ -9,6 +9,7 @@ import { Integration } from '../integrations/integration.entity';
 import { MetricsService } from '../metrics/metrics.service';
 import { Conversation } from '../relay/conversation.entity';
 import { Message } from '../relay/message.entity';
+import { outboundMetadata } from '../relay/outbound-echo';
 import { AgentAttachments, AgentFile, AttachmentProblem } from './agent-attachments';
 import { commentAcceptsMime, messengerTypeFor } from './attachment-types';
 import { FacebookSends, MessagingPolicy, MessengerRecipient } from './facebook-sends';
@@ -134,7 +135,7 @@ export class ReplyService {
       }
       const payload = parsePayload(row);
       const retry = row.status === 'failed' && (payload.answer?.retryable ?? true);
-      if (!retry) return { answer: payload.answer ?? successAnswer({ id: row.externalId }) };
+      if (!retry) return { answer: recordedAnswer(row, payload) };
       if (await this.outbound.reclaim(row)) return { message: row, payload };
       row = await this.database.repo(Message).findOne({ where: { id: row.id, tenantId: row.tenantId } });
     }
@@ -192,12 +193,14 @@ export class ReplyService {
     const token = this.pageToken(job.integration);
     for (let i = sent.length; i < parts.length; i++) {
       await this.pace(job.integration.pageId, 'text');
-      const mid = await this.sends.text(job.integration.pageId, token, recipient, policy, parts[i], metadataOf(job.message));
+      const metadata = outboundMetadata(job.message.id, { index: i, of: parts.length });
+      const mid = await this.sends.text(job.integration.pageId, token, recipient, policy, parts[i], metadata);
       sent.push(mid);
       job.payload.parts = sent;
       if (i > 0) await this.outbound.insertSentPart(job.message, i, parts[i], mid);
-      // After the last part, finish() records the ids with the answer in the same statement.
-      if (i < parts.length - 1) await this.outbound.saveProgress(job.message, job.payload, i === 0 ? { externalId: mid } : {});
+      // After the last part, finish() records the ids with the answer in the same statement. Until then the
+      // first row has no Facebook id: that is left to an echo that confirms a whole reply (outbound-echo.ts).
+      if (i < parts.length - 1) await this.outbound.saveProgress(job.message, job.payload);
     }
     return { answer: successAnswer(sent.length > 1 ? { id: sent[0], ids: sent } : { id: sent[0] }), externalId: sent[0] };
   }
@@ -239,7 +242,7 @@ export class ReplyService {
     const policy: MessagingPolicy = { messagingType: 'RESPONSE' };
     if (job.attachmentId) return this.uploadToMessenger(job, recipient, policy);
     await this.pace(job.integration.pageId, 'text');
-    const mid = await this.sends.text(job.integration.pageId, this.pageToken(job.integration), recipient, policy, text, metadataOf(job.message));
+    const mid = await this.sends.text(job.integration.pageId, this.pageToken(job.integration), recipient, policy, text, outboundMetadata(job.message.id));
     return { answer: successAnswer({ id: mid }), externalId: mid };
   }
 
@@ -251,6 +254,7 @@ export class ReplyService {
       mime: file.mime,
       filename: file.filename,
       type: messengerTypeFor(file.mime),
+      metadata: outboundMetadata(job.message.id),
     });
     return { answer: successAnswer({ id: mid }), externalId: mid };
   }
@@ -290,6 +294,16 @@ export class ReplyService {
   }
 }
 
+/**
+ * The answer a repeat gets for a settled row. A row that is not failed was sent: when Facebook's echo
+ * confirmed it after the relay had answered a failure, or with no answer recorded (a crash), the
+ * answer is its Facebook id.
+ */
+function recordedAnswer(row: Message, payload: OutboundPayload): ReplyAnswer {
+  if (row.status === 'failed') return payload.answer ?? errorAnswer(500, 'internal_error', 'The relay failed to send this reply.', true);
+  return payload.answer?.status === 200 ? payload.answer : successAnswer({ id: row.externalId });
+}
+
 function refusal(answer: ReplyAnswer): SendResult {
   return { answer, externalId: null };
 }
@@ -304,9 +318,4 @@ function kindOf(route: Route, attachmentId: string | null): ReplyKind {
 function targetOf(route: Route, conversation: Conversation): string | undefined {
   if (route === 'messenger') return undefined;
   return conversation.lastCustomerCommentId || conversation.threadId;
-}
-
-/** Echoed back by Facebook in message_echoes: names the outbound row. */
-function metadataOf(message: Message): string {
-  return `relay:outbound:${message.id}`;
 }

@@ -230,9 +230,15 @@ describe.each(backends())('inbound webhooks to the contact center on %s', (backe
     const psid = t.customer();
     const conversation = await createConversation(h.relay, t.integration, { customerId: psid });
     const outboundMid = `m_out_${newId()}`;
-    await h.relay.get(Database).repo(Message).insert(outbound(t.integration, conversation.id, outboundMid, 'sending', Date.now() - 1000));
-    const ownEcho = { sender: { id: t.pageId }, recipient: { id: psid }, timestamp: Date.now(), message: { is_echo: true, app_id: Number(h.fb.appId), mid: outboundMid, text: 'agent reply' } };
-    expect((await post(page(messaging(t.pageId, [ownEcho])))).status).toBe(200);
+    // A reply whose send Facebook did but whose answer the relay never recorded: the echo names its row.
+    const reply = { ...outbound(t.integration, conversation.id, outboundMid, 'sending', Date.now() - 1000), externalId: null };
+    await h.relay.get(Database).repo(Message).insert(reply);
+    const echo = (mid: string, metadata: string) => ({ sender: { id: t.pageId }, recipient: { id: psid }, timestamp: Date.now(), message: { is_echo: true, app_id: Number(h.fb.appId), mid, text: 'agent reply', metadata } });
+    // The echo of one part of a split text confirms nothing; the echo of a whole reply confirms it.
+    const partMid = `m_part_${newId()}`;
+    expect((await post(page(messaging(t.pageId, [echo(partMid, `relay:outbound:${reply.id}#0`)])))).status).toBe(200);
+    expect((await h.relay.get(Database).repo(Message).findOneByOrFail({ id: reply.id })).status).toBe('sending');
+    expect((await post(page(messaging(t.pageId, [echo(outboundMid, `relay:outbound:${reply.id}`)])))).status).toBe(200);
     h.fb.control.events.pageInboxReply({ psid, text: 'Respondi pelo Inbox' });
     const [note] = await waitNotified(t.accountId, 1);
     expect(note.event).toBe('echo');

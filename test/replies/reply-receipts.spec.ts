@@ -2,16 +2,7 @@ import { Database } from '../../src/database/database';
 import { Message } from '../../src/relay/message.entity';
 import { backends } from '../support/backends';
 import { outboundRows, ReplyWorld, setUpPage, setUpWallThread, startReplyWorld } from './reply-harness';
-
-async function eventually<T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../relay/inbound-harness';
 
 /** With Facebook's webhooks flowing back: echoes of the relay's own sends and receipts. */
 describe.each(backends())('replies and what Facebook sends back on %s', (backend) => {
@@ -25,9 +16,9 @@ describe.each(backends())('replies and what Facebook sends back on %s', (backend
     const setup = await setUpPage(world);
     const result = await setup.reply({ body: 'Your bike is ready' });
     expect(result.status).toBe(200);
-    await eventually(async () => (await outboundRows(world.relay, setup.integration.id))[0]?.status === 'delivered', 'the delivery receipt');
+    await waitFor('the delivery receipt', async () => (await outboundRows(world.relay, setup.integration.id))[0]?.status === 'delivered');
     world.fb.control.events.read({ psid: setup.customer.psid });
-    await eventually(async () => (await outboundRows(world.relay, setup.integration.id))[0]?.status === 'read', 'the read receipt');
+    await waitFor('the read receipt', async () => (await outboundRows(world.relay, setup.integration.id))[0]?.status === 'read');
     await world.fb.control.waitForWebhooks();
     expect(world.cc.control.notifications({ accountId: setup.account.id })).toHaveLength(0);
   });
@@ -39,9 +30,8 @@ describe.each(backends())('replies and what Facebook sends back on %s', (backend
     expect(result.status).toBe(200);
     const commentId = (result.answer as { id: string }).id;
     // The feed webhook for the page's comment reached the relay and was kept without forwarding.
-    const inbound = await eventually(
-      async () => (await world.relay.get(Database).repo(Message).find({ where: { integrationId: setup.integration.id, direction: 'in' } })).find((m) => m.externalId === commentId),
-      'the feed webhook of the reply',
+    const inbound = await waitFor('the feed webhook of the reply', async () =>
+      (await world.relay.get(Database).repo(Message).find({ where: { integrationId: setup.integration.id, direction: 'in' } })).find((m) => m.externalId === commentId),
     );
     expect(inbound.status).toBe('skipped');
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -1,0 +1,123 @@
+import { Database } from '../../src/database/database';
+import { Message } from '../../src/relay/message.entity';
+import { OutboundMessages } from '../../src/replies/outbound-messages';
+import { backends } from '../support/backends';
+import { outboundRows, PageSetup, ReplyWorld, setUpPage, startReplyWorld } from './reply-harness';
+import { waitFor } from '../relay/inbound-harness';
+
+/**
+ * Facebook's echo of a reply names its row (`relay:outbound:<id>`): it proves the send when the relay never
+ * saw Facebook's answer, so a repeat of the reply is answered with the message id instead of sending it twice.
+ */
+describe.each(backends())('replies confirmed by their echo on %s', (backend) => {
+  let world: ReplyWorld;
+  beforeAll(async () => {
+    world = await startReplyWorld(backend, { webhooks: true });
+  });
+  afterAll(() => world?.close());
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    world.fb.control.clearInjections();
+    world.fb.control.setWebhookOptions({ flushDelayMs: 0 });
+    await world.fb.control.waitForWebhooks();
+  });
+
+  const firstRow = async (integrationId: string) => (await outboundRows(world.relay, integrationId))[0];
+
+  /** The row holds the id of Facebook's one message, and a repeat of the reply is answered with it, sending nothing. */
+  async function expectConfirmedOnce(setup: PageSetup, reply: { id: number; body: string }) {
+    const [sent] = world.fb.control.sentMessages({ pageId: setup.page.id });
+    const row = await firstRow(setup.integration.id);
+    expect(row).toMatchObject({ externalId: sent.mid, lastError: null });
+    // Sent, and maybe delivered already: Facebook's delivery receipt follows the echo.
+    expect(['sent', 'delivered']).toContain(row.status);
+    const repeat = await setup.reply(reply);
+    expect(repeat.status).toBe(200);
+    expect(repeat.answer).toEqual({ id: sent.mid });
+    expect(world.fb.control.sentMessages({ pageId: setup.page.id })).toHaveLength(1);
+    return sent;
+  }
+
+  it('answers a repeat with the id Facebook sent the reply under when its answer was lost, without sending again', async () => {
+    const setup = await setUpPage(world);
+    // The echo comes a second after the send, when the relay has answered the failure.
+    world.fb.control.setWebhookOptions({ flushDelayMs: 1_000 });
+    world.fb.control.injectError({ kind: 'lost_answer', path: '/messages', pageId: setup.page.id });
+
+    const first = await setup.reply({ id: 8101, body: 'Your order shipped' });
+    expect(first.status).toBe(502);
+    expect(first.answer).toMatchObject({ error: 'facebook_unavailable' });
+    expect(await firstRow(setup.integration.id)).toMatchObject({ status: 'failed', externalId: null });
+
+    await waitFor('the echo', async () => (await firstRow(setup.integration.id)).externalId);
+    await expectConfirmedOnce(setup, { id: 8101, body: 'Your order shipped' });
+  });
+
+  it('keeps a reply sent when its echo comes while the relay still waits for the answer that then fails', async () => {
+    const setup = await setUpPage(world);
+    world.fb.control.injectError({ kind: 'lost_answer', path: '/messages', pageId: setup.page.id, delayMs: 1_500 });
+
+    const pending = setup.reply({ id: 8102, body: 'On its way' });
+    const confirmed = await waitFor('the echo before the answer fails', async () => {
+      const current = await firstRow(setup.integration.id);
+      return current?.externalId ? current : null;
+    });
+    expect((await pending).status).toBe(502);
+    // The failure recorded after the echo did not undo it.
+    const sent = await expectConfirmedOnce(setup, { id: 8102, body: 'On its way' });
+    expect(confirmed.externalId).toBe(sent.mid);
+  });
+
+  it('answers a repeat at once after a crash between Facebook’s answer and the record, without sending again', async () => {
+    const setup = await setUpPage(world);
+    jest.spyOn(world.relay.get(OutboundMessages), 'finish').mockRejectedValueOnce(new Error('the process died here'));
+
+    const first = await setup.reply({ id: 8103, body: 'Crash right after' });
+    expect(first.status).toBe(500);
+    const [sent] = world.fb.control.sentMessages({ pageId: setup.page.id });
+    await waitFor('the echo', async () => (await firstRow(setup.integration.id)).externalId === sent.mid);
+
+    const started = Date.now();
+    await expectConfirmedOnce(setup, { id: 8103, body: 'Crash right after' });
+    // Without the echo it would wait 25 s for the 'sending' row, then answer 409.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('does not take the echo of one part of a split text for the whole reply: a repeat sends the parts still missing', async () => {
+    const setup = await setUpPage(world);
+    const text = `${'a'.repeat(1500)} ${'b'.repeat(1500)}`;
+    // The first part goes; the second fails, and the process dies before it records the failure.
+    world.fb.control.injectDelay(1, { path: '/messages', pageId: setup.page.id });
+    world.fb.control.injectError({ kind: 'transient', path: '/messages', pageId: setup.page.id });
+    jest.spyOn(world.relay.get(OutboundMessages), 'finish').mockRejectedValueOnce(new Error('the process died here'));
+
+    const first = await setup.reply({ id: 8104, body: text });
+    expect(first.status).toBe(500);
+    const [part0] = world.fb.control.sentMessages({ pageId: setup.page.id });
+    const row = await firstRow(setup.integration.id);
+    expect(part0.metadata).toBe(`relay:outbound:${row.id}#0`);
+    // The echo of the first part is stored; the row still waits for the rest.
+    const database = world.relay.get(Database);
+    await waitFor('the echo of part 1', () => database.repo(Message).findOne({ where: { integrationId: setup.integration.id, direction: 'in', externalId: part0.mid } }));
+    await world.fb.control.waitForWebhooks();
+    expect(await firstRow(setup.integration.id)).toMatchObject({ status: 'sending', externalId: null });
+
+    // Later than a crashed send is waited for: the repeat takes the row over and resumes.
+    await database.repo(Message).update({ id: row.id }, { updatedAt: new Date(Date.now() - 2 * 60_000) });
+    const repeat = await setup.reply({ id: 8104, body: text });
+    expect(repeat.status).toBe(200);
+    const sent = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(sent.map((m) => m.text)).toEqual(['a'.repeat(1500), 'b'.repeat(1500)]);
+    expect(sent[1].metadata).toBe(`relay:outbound:${row.id}#1`);
+    expect(repeat.answer).toEqual({ id: part0.mid, ids: [part0.mid, sent[1].mid] });
+  });
+
+  it('names the row in an attachment’s metadata too', async () => {
+    const setup = await setUpPage(world);
+    const attachment = world.cc.control.addAttachment({ data: '%PDF-1.4 invoice', name: 'invoice.pdf', type: 'application/pdf' });
+    const result = await setup.reply({ attachmentId: attachment.id });
+    expect(result.status).toBe(200);
+    const [sent] = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(sent.metadata).toBe(`relay:outbound:${(await firstRow(setup.integration.id)).id}`);
+  });
+});
