@@ -1,5 +1,5 @@
 import { deflateSync, crc32 } from 'node:zlib';
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/database/database';
 import { Message } from '../../src/relay/message.entity';
@@ -285,9 +285,45 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     expect(await thread.locator('.bubble-row').count()).toBe(200);
     expect(await thread.getByText('Old question 1', { exact: true }).count()).toBe(0);
 
+    // It opens at the newest message, like a chat app: the window is scrolled to the bottom (the thread overflows
+    // it), the oldest of the 200 is out of view above, and the focus stayed on the page title.
+    const rows = thread.locator('.bubble-row');
+    await page.waitForFunction(AT_BOTTOM);
+    expect(await inView(page, rows.last())).toBe(true);
+    expect(await inView(page, rows.first())).toBe(false);
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1');
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(2000);
     await page.screenshot({ path: '/tmp/relay-conversation-long.png' });
-    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    // While the reader is at the bottom, a reflow (a narrower window here) keeps the newest message in view.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(AT_BOTTOM);
+    expect(await inView(page, rows.last())).toBe(true);
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.waitForFunction(AT_BOTTOM);
+    // A reader who scrolled up is left where they are when the thread reflows.
+    const middle = rows.filter({ has: page.getByText('Old question 100', { exact: true }) });
+    await middle.scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, -100);
+    await page.waitForFunction(`!(${AT_BOTTOM})`);
+    expect(await inView(page, middle)).toBe(true);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await nextFrames(page);
+    expect(await inView(page, middle)).toBe(true);
+    expect(await page.evaluate(PIXELS_BELOW_VIEW)).toBeGreaterThan(100);
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await nextFrames(page);
+    expect(await inView(page, middle)).toBe(true);
+    expect(await page.evaluate(PIXELS_BELOW_VIEW)).toBeGreaterThan(100);
+
+    // "Show earlier messages" adds them above without moving the view beyond the focus move to the first one added.
+    const more = page.getByRole('button', { name: 'Show earlier messages' });
+    await more.scrollIntoViewIfNeeded();
+    const buttonTop = (await more.boundingBox())!.y;
+    await more.click();
     await thread.getByText('Old question 1', { exact: true }).waitFor();
+    expect(await inView(page, rows.first())).toBe(true);
+    expect(Math.abs((await rows.first().boundingBox())!.y - buttonTop)).toBeLessThan(60);
+    expect(await page.evaluate(PIXELS_BELOW_VIEW)).toBeGreaterThan(100);
     expect(await thread.locator('.bubble-row').count()).toBe(before.length + 205);
     expect(await page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
     await page.getByRole('status').filter({ hasText: `${before.length + 5} earlier messages shown.` }).waitFor({ state: 'attached' });
@@ -296,8 +332,34 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     const texts = await thread.locator('.bubble-text').allTextContents();
     expect(texts.slice(0, 3)).toEqual(['Old question 1', 'Old question 2', 'Old question 3']);
     expect(texts.slice(205)).toEqual(before);
+
+    // Pressed without scrolling up first (as a screen reader's browse mode may do, the view still at the bottom):
+    // the view follows the focus to the first message added and stays there, not pulled back to the bottom.
+    await page.reload();
+    await page.waitForFunction(AT_BOTTOM);
+    await more.dispatchEvent('click');
+    await thread.getByText('Old question 1', { exact: true }).waitFor();
+    await nextFrames(page);
+    expect(await page.evaluate('document.activeElement.textContent')).toContain('Old question 1');
+    expect(await inView(page, rows.first())).toBe(true);
+    expect(await page.evaluate(PIXELS_BELOW_VIEW)).toBeGreaterThan(100);
   });
 });
+
+/** How much of the page is below the window (what scrolls on the conversation page), and whether it shows the bottom. */
+const PIXELS_BELOW_VIEW = 'document.scrollingElement.scrollHeight - window.scrollY - window.innerHeight';
+const AT_BOTTOM = `${PIXELS_BELOW_VIEW} <= 4`;
+
+async function inView(page: Page, element: Locator): Promise<boolean> {
+  const box = await element.boundingBox();
+  const viewport = page.viewportSize()!;
+  return !!box && box.y >= 0 && box.y + box.height <= viewport.height;
+}
+
+/** Lets the page run two rendering steps (size observers and scroll events included). */
+async function nextFrames(page: Page): Promise<void> {
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+}
 
 async function barHeights(page: Page, series: string): Promise<Array<[number, number]>> {
   return page.locator(`svg.chart rect.bar-${series}`).evaluateAll((bars) => bars.map((bar) => [Number(bar.getAttribute('data-count')), Number(bar.getAttribute('height'))] as [number, number]));

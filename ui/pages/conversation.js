@@ -58,16 +58,19 @@ export async function render({ params, query }) {
 }
 
 /**
- * The thread, latest page first: "Show earlier messages" loads the page before the oldest one shown
- * and puts it on top; focus goes to the first of the messages it added.
+ * The thread, latest page first, opened at its newest message: "Show earlier messages" loads the page
+ * before the oldest one shown and puts it on top; focus goes to the first of the messages it added.
  */
 function threadView(conversationId, who, firstPage) {
   let messages = firstPage.messages;
   let earlier = firstPage.earlier ?? null;
   const view = h('div', { class: 'stack' });
   const status = h('p', { class: 'visually-hidden', role: 'status' });
+  const newest = openAtNewest(view);
 
   async function loadEarlier(button) {
+    // The reader is up at the button now: where they are is theirs (and the focus move's), not the bottom's.
+    newest.release();
     button.disabled = true;
     button.textContent = 'Loading earlier messages…';
     try {
@@ -99,6 +102,49 @@ function threadView(conversationId, who, firstPage) {
 
   draw();
   return view;
+}
+
+/** How far from the bottom (CSS pixels) still counts as being at it: room for fractional scroll positions when zoomed. */
+const AT_BOTTOM = 4;
+
+/**
+ * Opens the thread at its newest message, as chat apps do. In this layout the window scrolls (the thread
+ * is not a scroll box), so the window jumps to the bottom without animation once the thread is laid out;
+ * the focus stays where the shell put it (the page title), nothing is focused just to scroll.
+ * While the reader stays at the bottom, the thread growing afterwards (a thumbnail loading, a narrower
+ * window) keeps the newest message in view; once they scroll up, nothing moves the view for them until they
+ * come back down. `release()` stops sticking (before earlier messages are added and focused).
+ */
+function openAtNewest(view) {
+  const scroller = document.scrollingElement ?? document.documentElement;
+  let opened = false;
+  let stick = true;
+  const atBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= AT_BOTTOM;
+  const onScroll = () => {
+    if (!view.isConnected) stop();
+    // Scrolls before the first positioning come from the shell (the previous page's position, the title's focus).
+    else if (opened) stick = atBottom();
+  };
+  // Called once the thread is first laid out (after the shell has put it on the page), then whenever its size changes.
+  const observer = new ResizeObserver(() => {
+    if (!view.isConnected) stop();
+    else if (stick) {
+      window.scrollTo({ top: scroller.scrollHeight, behavior: 'instant' });
+      opened = true;
+    }
+  });
+  function stop() {
+    observer.disconnect();
+    window.removeEventListener('scroll', onScroll);
+  }
+  window.addEventListener('scroll', onScroll, { passive: true });
+  observer.observe(view);
+  return {
+    release() {
+      stick = false;
+      opened = true;
+    },
+  };
 }
 
 function fact(term, value) {
