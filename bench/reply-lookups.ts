@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { newId } from '../src/common/ids';
 import { loadConfig } from '../src/config/app-config';
@@ -11,7 +10,7 @@ import { IntegrationsRepository } from '../src/integrations/integrations.reposit
 import { Conversation } from '../src/relay/conversation.entity';
 import { ReplyLookups } from '../src/replies/reply-lookups';
 import { round, summarize } from './stats';
-import { benchIntegration, seedTenant } from './world';
+import { benchIntegration, connectToServer, seedTenant } from './world';
 
 /**
  * `node dist/bench/reply-lookups.js [--database-url mysql://root@127.0.0.1:3306] [--count 4000]`: what a
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   const server = new URL(args.get('database-url') ?? process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306');
   const count = Number(args.get('count') ?? 4000);
   const name = `relay_bench_lookups_${Date.now().toString(36)}`;
-  const admin = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) });
+  const admin = await connectToServer(server.toString());
   await admin.query(`CREATE DATABASE \`${name}\``);
   server.pathname = `/${name}`;
   let dataSource: DataSource | undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { startContactCenterSandbox, type ContactCenterSandbox } from '../sandbox/contact-center/server';
 import { startFacebookSandbox, type FacebookSandbox } from '../sandbox/facebook/server';
@@ -11,12 +11,19 @@ import { Tenant } from '../src/accounts/tenant.entity';
 import { hashSecret, randomToken, SecretBox } from '../src/common/crypto/secret-box';
 import { newId } from '../src/common/ids';
 import { loadConfig } from '../src/config/app-config';
+import { parseMysqlUrl } from '../src/config/mysql-url';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { Integration } from '../src/integrations/integration.entity';
 import { Child, freePort, sleep, startRelay } from './processes';
 import { deleteKeys } from './redis-keys';
 import type { PageLoad } from './webhook-payload';
+
+/** A connection to the server a mysql:// URL names (over TCP or its socketPath), as root unless it names a user, in no database. */
+export function connectToServer(databaseUrl: string): Promise<Connection> {
+  const server = parseMysqlUrl(databaseUrl);
+  return createConnection({ ...server, user: server.user ?? 'root', database: undefined });
+}
 
 /** How long the bench waits for POSTs answered 200 to become message rows. */
 export const STORE_WAIT_MS = 180_000;
@@ -130,7 +137,7 @@ export class RelayUnderTest {
     };
     if (this.options.databaseUrl) {
       const server = new URL(this.options.databaseUrl);
-      const connection = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) });
+      const connection = await connectToServer(this.options.databaseUrl);
       await connection.query(`CREATE DATABASE \`${this.databaseName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await connection.end();
       server.pathname = `/${this.databaseName}`;
@@ -206,8 +213,7 @@ export class RelayUnderTest {
     this.children.length = 0;
     if (this.dataSource?.isInitialized) await this.dataSource.destroy();
     if (this.databaseName && this.options.databaseUrl) {
-      const server = new URL(this.options.databaseUrl);
-      const connection = await createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) });
+      const connection = await connectToServer(this.options.databaseUrl);
       await connection.query(`DROP DATABASE IF EXISTS \`${this.databaseName}\``);
       await connection.end();
     }

@@ -52,6 +52,10 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT must not be greater than 65535/],
     [{ ROLE: 'web' }, /ROLE must be one of api, worker, all \(got "web"\)/],
     [{ DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be a mysql:\/\/ URL/],
+    [{ DATABASE_URL: 'mysql://u:p@localhost/relay?socketPath=' }, /^Invalid configuration: DATABASE_URL has an empty socketPath: name the server's Unix socket by its absolute path/],
+    [{ DATABASE_URL: 'mysql://u:p@localhost/relay?socketPath=mysqld.sock' }, /^Invalid configuration: DATABASE_URL has a relative socketPath \(got "mysqld.sock"\): .*socketPath=\/run\/mysqld\/mysqld\.sock$/],
+    [{ DATABASE_URL: 'mysql://u:p@localhost/relay?socketpath=/run/mysqld/mysqld.sock' }, /DATABASE_URL has the parameter "socketpath": write socketPath/],
+    [{ DATABASE_URL: 'mysql://u:p@db:70000/relay' }, /DATABASE_URL is not a valid URL/],
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a redis:\/\//],
     [{ ENCRYPTION_KEY: 'short' }, /ENCRYPTION_KEY must be 32 random bytes in base64/],
     [{ ALLOW_PRIVATE_TARGETS: 'maybe' }, /ALLOW_PRIVATE_TARGETS must be true or false/],
@@ -82,6 +86,14 @@ describe('loadConfig', () => {
 
   it('never echoes a secret value in the error', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: 'my-secret-but-wrong' })).toThrow(/^((?!my-secret-but-wrong).)*$/);
+  });
+
+  it('reads a DATABASE_URL that names a Unix socket, and never echoes its password when refusing one', () => {
+    const url = 'mysql://relay:s3cret-pass@localhost/relay?socketPath=/run/mysqld/mysqld.sock';
+    expect(loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: KEY, DATABASE_URL: url }).database).toEqual({ kind: 'mysql', url });
+    for (const wrong of ['mysql://relay:s3cret-pass@localhost/relay?socketPath=run/mysqld.sock', 'mysql://relay:s3cret-pass@localhost:70000/relay']) {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ENCRYPTION_KEY: KEY, DATABASE_URL: wrong })).toThrow(/^Invalid configuration: DATABASE_URL ((?!s3cret).)*$/);
+    }
   });
 
   it('refuses to start in production without ENCRYPTION_KEY', () => {

@@ -1,5 +1,9 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, Validate,
+  ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface,
+} from 'class-validator';
+import { MysqlUrlError, parseMysqlUrl } from './mysql-url';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
@@ -11,6 +15,28 @@ const toBool = ({ value }: { value: unknown }) => {
   return value; // left as is so IsBoolean names it as wrong
 };
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** DATABASE_URL as parseMysqlUrl reads it; the message says what is wrong (a socketPath, the URL's syntax). */
+@ValidatorConstraint({ name: 'mysqlUrl' })
+class MysqlUrl implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return mysqlUrlProblem(value) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return mysqlUrlProblem(args.value) ?? 'is invalid';
+  }
+}
+
+function mysqlUrlProblem(value: unknown): string | undefined {
+  try {
+    parseMysqlUrl(String(value));
+    return undefined;
+  } catch (error) {
+    if (error instanceof MysqlUrlError) return error.message;
+    throw error;
+  }
+}
 
 /**
  * The environment as the operator writes it (CONTRACT.md's table and a few additions).
@@ -24,8 +50,7 @@ export class EnvSchema {
   @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'must be an http(s) URL without query or fragment, e.g. https://relay.example.com' })
   PUBLIC_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined)
-  @Matches(/^mysql:\/\/\S+$/, { message: 'must be a mysql:// URL, e.g. mysql://user:pass@host:3306/relay (unset for the embedded SQLite file)' })
+  @IsOptional() @Transform(emptyToUndefined) @Validate(MysqlUrl)
   DATABASE_URL?: string;
 
   @IsOptional() @Transform(emptyToUndefined)

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { parseMysqlUrl } from '../config/mysql-url';
 import { migrations } from '../../migrations';
 import { entities } from './entities';
 
@@ -9,18 +10,26 @@ import { entities } from './entities';
 const MYSQL_POOL_CONNECTIONS = 16;
 
 /**
- * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise. On MySQL the ingest's
+ * SQLite file when DATABASE_URL is unset, MySQL/MariaDB through mysql2 otherwise (over TCP, or the server's Unix
+ * socket when the URL names one: `?socketPath=/run/mysqld/mysqld.sock`). On MySQL the ingest's
  * and the delivery store's statements have up to 9 connections of their own, which take several statements
  * per round trip (`Database.runTogether`, `mysqlTogether`, `batchedTransaction`).
  */
 export function dataSourceOptions(config: Pick<AppConfig, 'database'>): DataSourceOptions {
   const common = { entities, migrations, migrationsTableName: 'schema_migrations', logging: false as const };
   if (config.database.kind === 'mysql') {
+    // Not TypeORM's `url`: its parser drops the query, so a socketPath would be lost (and `?` without a database breaks it).
+    const server = parseMysqlUrl(config.database.url);
     return {
       ...common,
       type: 'mysql',
       connectorPackage: 'mysql2',
-      url: config.database.url,
+      host: server.host,
+      port: server.port,
+      username: server.user,
+      password: server.password,
+      database: server.database,
+      socketPath: server.socketPath,
       charset: 'utf8mb4_unicode_ci',
       timezone: 'Z',
       supportBigNumbers: true,
