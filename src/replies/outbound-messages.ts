@@ -140,6 +140,12 @@ export class OutboundMessages {
     ]);
   }
 
+  /** Facebook's id of a reply whose echo confirmed it (a row not failed that has one), or null. */
+  async confirmedBySend(message: Message): Promise<string | null> {
+    const row = await this.database.repo(Message).findOne({ where: { id: message.id, tenantId: message.tenantId }, select: { status: true, externalId: true } });
+    return row && row.status !== 'failed' && row.externalId ? row.externalId : null;
+  }
+
   /** One more row for part `part` (> 0) of a long text, already sent. */
   async insertSentPart(first: Message, part: number, text: string, externalId: string): Promise<void> {
     const now = new Date();

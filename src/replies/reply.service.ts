@@ -144,12 +144,19 @@ export class ReplyService {
 
   private async sendAndRecord(job: ReplyJob): Promise<ReplyAnswer> {
     let result: SendResult;
+    let answerLost = false;
     try {
       result = await this.send(job);
     } catch (error) {
       result = { answer: await this.answerForFailure(job, error), externalId: null };
+      answerLost = error instanceof GraphUnavailableError;
     }
     await this.outbound.finish(job.message, job.payload, result.answer, result.externalId);
+    if (answerLost) {
+      // Facebook may have sent it without its answer reaching the relay: if the echo came meanwhile, it was sent.
+      const confirmed = await this.outbound.confirmedBySend(job.message);
+      if (confirmed) result = { answer: successAnswer({ id: confirmed }), externalId: confirmed };
+    }
     this.replies.inc({ route: job.route, status: String(result.answer.status) });
     if (result.answer.status !== 200) {
       this.logger.warn(`reply ${job.message.id} (integration ${job.integration.id}, ${job.route}) answered ${result.answer.status}: ${String(result.answer.body.message)}`);
