@@ -7,10 +7,10 @@ import { loadConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source';
 import { Database } from '../../src/database/database';
 import { runMigrations } from '../../src/database/migrate';
+import { testMysqlSocket } from '../support/backends';
 import { createScratchMysqlDatabase } from '../support/test-database';
 
-/** The local server's socket (Debian's MariaDB and CI's); TEST_MYSQL_SOCKET names another. */
-const SOCKET = process.env.TEST_MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock';
+const SOCKET = testMysqlSocket();
 const baseUrl = process.env.TEST_DATABASE_URL;
 const skipped = !baseUrl ? 'TEST_DATABASE_URL not set' : !existsSync(SOCKET) ? `no MySQL/MariaDB socket at ${SOCKET} (TEST_MYSQL_SOCKET names another)` : undefined;
 

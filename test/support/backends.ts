@@ -22,6 +22,11 @@ export function mysqlBackendAvailable(): boolean {
   return Boolean(process.env.TEST_DATABASE_URL);
 }
 
+/** The MySQL/MariaDB server's Unix socket for the socket suite (Debian's and CI's path); TEST_MYSQL_SOCKET names another. */
+export function testMysqlSocket(): string {
+  return process.env.TEST_MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock';
+}
+
 export function redisBackendAvailable(): boolean {
   return Boolean(process.env.TEST_REDIS_URL);
 }
