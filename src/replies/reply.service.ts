@@ -302,13 +302,13 @@ export class ReplyService {
 }
 
 /**
- * The answer a repeat gets for a settled row. A row that is not failed was sent: when Facebook's echo
- * confirmed it after the relay had answered a failure, or with no answer recorded (a crash), the
- * answer is its Facebook id.
+ * The answer a repeat gets for a settled row: the one recorded (a row failed for good always has it). A row
+ * that is not failed was sent: when Facebook's echo confirmed it after the relay had answered a failure, or
+ * with no answer recorded (a crash), the answer is its Facebook id.
  */
 function recordedAnswer(row: Message, payload: OutboundPayload): ReplyAnswer {
-  if (row.status === 'failed') return payload.answer ?? errorAnswer(500, 'internal_error', 'The relay failed to send this reply.', true);
-  return payload.answer?.status === 200 ? payload.answer : successAnswer({ id: row.externalId });
+  if (row.status === 'failed' || payload.answer?.status === 200) return payload.answer!;
+  return successAnswer({ id: row.externalId });
 }
 
 function refusal(answer: ReplyAnswer): SendResult {
