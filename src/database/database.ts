@@ -55,6 +55,12 @@ export interface TogetherWork {
 export interface TogetherResults {
   writes: RunResult[];
   reads: RunResult[];
+  /**
+   * The work ran again after a round trip that failed. That failure may have come after the commit (a read, or the
+   * connection dropping before the answer), so the work's writes may already have taken effect once: a conditional
+   * write that changed nothing now may be the work's own earlier run.
+   */
+  repeated?: true;
 }
 
 /**
@@ -259,7 +265,8 @@ export class Database implements OnApplicationShutdown {
    * only. A work that fails alone because of a deadlock or a lock wait timeout runs again, up to
    * MYSQL_TOGETHER_LOCK_RETRIES times. A failure after the commit (only a read can fail there, or the
    * connection) runs the works' writes a second time: callers' writes must then fail or change nothing (a
-   * lease already held, an attempt row's id already there), as the delivery's do.
+   * lease already held, an attempt row's id already there), as the delivery's do, and such an answer says
+   * `repeated`, so a caller can tell "held by someone else" from "held since my own first run".
    */
   mysqlTogether(work: TogetherWork): Promise<TogetherResults> {
     if (!this.isMysql) return Promise.reject(new Error('mysqlTogether is for MySQL only'));
@@ -309,8 +316,9 @@ export class Database implements OnApplicationShutdown {
     }
     let write = writes.length ? 1 : 0;
     let read = writes.length ? writes.length + 2 : 0;
-    for (const { work, resolve } of batch) {
-      resolve({ writes: results.slice(write, write + work.writes.length), reads: results.slice(read, read + work.reads.length) });
+    for (const { work, resolve, alone } of batch) {
+      const answer: TogetherResults = { writes: results.slice(write, write + work.writes.length), reads: results.slice(read, read + work.reads.length) };
+      resolve(alone ? { ...answer, repeated: true } : answer);
       write += work.writes.length;
       read += work.reads.length;
     }

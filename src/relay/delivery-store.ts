@@ -86,12 +86,13 @@ export class DeliveryStore {
    * and its head, in one work of the shared round trips. `leased` is the head when this call leased it; when an
    * earlier message arrived between the lease and the read (so the head read is not the one leased), the lease
    * is given back, `leased` is null, as when the head is held by another worker or not due yet, and `loaded.head` is
-   * the head as read after the give-back.
+   * the head as read after the give-back. When the round trip ran twice (`repeated`: the first one failed, maybe after
+   * its commit), a head held until exactly `leaseUntil` was leased by the first run: it is this call's.
    */
   async leaseHeadWithConversation(conversationId: string, now: Date, leaseUntil: Date): Promise<{ loaded: LoadedConversation | null; leased: Message | null }> {
     const at = this.date(now);
     const lease = this.date(leaseUntil);
-    const { writes, reads } = await this.database.mysqlTogether({
+    const { writes, reads, repeated } = await this.database.mysqlTogether({
       // The head is found by a plain read and leased by its primary key only if that read saw it free and due, so a job that
       // finds the head held locks nothing. One UPDATE joined to the head's SELECT took shared next-key locks on the head
       // index, which held ingest's INSERTs into the conversation and made most of the deadlocks with deliveries recording
@@ -105,16 +106,13 @@ export class DeliveryStore {
       reads: [this.conversationStatement(conversationId)],
     });
     const loaded = this.loaded(reads[0].records);
-    if (writes[1].affected !== 1) return { loaded, leased: null };
+    if (writes[1].affected !== 1 && !repeated) return { loaded, leased: null };
     const head = loaded?.head ?? null;
     if (head && head.lockedUntil?.getTime() === leaseUntil.getTime()) return { loaded, leased: head };
     // Read again after the give-back: while this job held the later message, the earlier one's job may have delivered it and
     // stopped on finding the later one leased. From the head read before, this job would stop too, and the later message
     // would wait for the sweeper.
-    const givenBack = await this.database.mysqlTogether({
-      writes: [[`UPDATE messages FORCE INDEX (ix_messages_queued_in_head) SET locked_until = NULL WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`, [conversationId, lease]]],
-      reads: [this.headStatement(conversationId)],
-    });
+    const givenBack = await this.database.mysqlTogether({ writes: [this.releaseStatement(conversationId, leaseUntil)], reads: [this.headStatement(conversationId)] });
     return { loaded: loaded && { ...loaded, head: this.firstMessage(givenBack.reads[0]) }, leased: null };
   }
 
@@ -159,11 +157,37 @@ export class DeliveryStore {
    */
   async claim(messageId: string, now: Date, leaseUntil: Date): Promise<boolean> {
     const at = this.date(now);
-    const affected = await this.write(
+    const statement: Statement = [
       `UPDATE messages${this.database.isMysql ? ' FORCE INDEX (PRIMARY)' : ''} SET locked_until = ? WHERE id = ? AND status = 'queued' AND ${FREE_AND_DUE}`,
       [this.date(leaseUntil), messageId, at, at],
-    );
-    return affected === 1;
+    ];
+    if (!this.database.isMysql) return (await this.database.run(...statement)).affected === 1;
+    const { writes, repeated } = await this.database.mysqlTogether({ writes: [statement], reads: [] });
+    if (writes[0].affected === 1) return true;
+    if (!repeated) return false;
+    // The first run may have leased it before its answer was lost: then the lease is this call's.
+    const held = this.firstMessage(await this.one(`SELECT * FROM messages FORCE INDEX (PRIMARY) WHERE id = ? AND status = 'queued'`, [messageId]));
+    return held?.lockedUntil?.getTime() === leaseUntil.getTime();
+  }
+
+  /**
+   * Gives back the lease taken until `leaseUntil` on a queued message of the conversation, if one still has it. For a job
+   * that failed while holding a lease, or not knowing whether it took one (its round trip failed after the commit, or
+   * its answer was lost): without this the message would wait out the lease (`leaseMs`, 5 minutes). The lease's time is
+   * the token: each lease's is its own (`DeliveryService.leaseUntil`), and a message that was recorded meanwhile is no
+   * longer queued, or has no lease.
+   */
+  async releaseLease(conversationId: string, leaseUntil: Date): Promise<number> {
+    const statement = this.releaseStatement(conversationId, leaseUntil);
+    return this.database.isMysql ? (await this.database.mysqlTogether({ writes: [statement], reads: [] })).writes[0].affected : (await this.database.run(...statement)).affected;
+  }
+
+  private releaseStatement(conversationId: string, leaseUntil: Date): Statement {
+    return [
+      `UPDATE messages${this.database.isMysql ? ' FORCE INDEX (ix_messages_queued_in_head)' : ''} SET locked_until = NULL
+       WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`,
+      [conversationId, this.date(leaseUntil)],
+    ];
   }
 
   /**
@@ -265,8 +289,4 @@ export class DeliveryStore {
     return (await this.one(sql, parameters)).records;
   }
 
-  /** On MySQL a write in the shared transaction of `Database.mysqlTogether`. */
-  private async write(sql: string, parameters: unknown[]): Promise<number> {
-    return this.database.isMysql ? (await this.database.mysqlTogether({ writes: [[sql, parameters]], reads: [] })).writes[0].affected : (await this.database.run(sql, parameters)).affected;
-  }
 }

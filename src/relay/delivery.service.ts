@@ -88,7 +88,8 @@ export class DeliveryService {
     } else {
       // MySQL: the head is leased in the same round trip that reads the conversation, so a job's first message costs one.
       const now = new Date();
-      const start = await this.store.leaseHeadWithConversation(data.conversationId, now, this.leaseUntil(now));
+      const leaseUntil = this.leaseUntil(now);
+      const start = await this.givingBackOnFailure(data.conversationId, leaseUntil, () => this.store.leaseHeadWithConversation(data.conversationId, now, leaseUntil));
       loaded = start.loaded;
       known = start.leased ? { leased: start.leased } : { read: loaded?.head ?? null };
     }
@@ -131,9 +132,10 @@ export class DeliveryService {
       return 'stop';
     }
     const now = new Date();
+    const leaseUntil = this.leaseUntil(now);
     // Another worker holds the head and carries on from it.
-    if (!(await this.store.claim(head.id, now, this.leaseUntil(now)))) return 'stop';
-    const { result, next } = await this.attempt(head, conversation, delivery, readsNext);
+    if (!(await this.givingBackOnFailure(conversation.id, leaseUntil, () => this.store.claim(head.id, now, leaseUntil)))) return 'stop';
+    const { result, next } = await this.attempt({ ...head, lockedUntil: leaseUntil }, conversation, delivery, readsNext);
     return result.kind === 'retry' ? 'stop' : readsNext ? { read: next } : {};
   }
 
@@ -143,6 +145,23 @@ export class DeliveryService {
    */
   private leaseUntil(now: Date): Date {
     return new Date(now.getTime() + this.settings.leaseMs + Math.floor(Math.random() * 1000));
+  }
+
+  /**
+   * A step that takes a lease until `leaseUntil`, or records the message held under it. When the step fails, the lease
+   * is given back before the job fails, so the job's retry (seconds later) delivers the message rather than it waiting
+   * out `leaseMs`: a record that failed leaves the message queued under the lease, and a lease's round trip that failed
+   * may have committed first. A message the step did record is no longer under the lease, so it is left as it is.
+   */
+  private async givingBackOnFailure<T>(conversationId: string, leaseUntil: Date, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      await this.store.releaseLease(conversationId, leaseUntil).catch((releaseError: Error) => this.logger.warn(
+        `A lease in conversation ${conversationId} could not be given back after a failed step (free again at ${leaseUntil.toISOString()}): ${releaseError.message}`,
+      ));
+      throw error;
+    }
   }
 
   /**
@@ -203,7 +222,8 @@ export class DeliveryService {
         result = { kind: 'retry', httpStatus: null, reason: 'The relay hit an internal error while delivering; it will try again' };
       }
     }
-    const next = await this.record(message, startedAt, result, findNext);
+    const recording = () => this.record(message, startedAt, result, findNext);
+    const next = await (message.lockedUntil ? this.givingBackOnFailure(conversation.id, message.lockedUntil, recording) : recording());
     return { result, next };
   }
 

@@ -8,6 +8,7 @@ import { runMigrations } from '../../src/database/migrate';
 import { AppConfig } from '../../src/config/app-config';
 import { Database, driverErrorCode, TogetherResults, TogetherWork } from '../../src/database/database';
 import { DeliveryStore, HEAD_OF_CONVERSATION } from '../../src/relay/delivery-store';
+import { Message } from '../../src/relay/message.entity';
 import { UNREAD_OUTBOUND } from '../../src/relay/ingest.service';
 import { mysqlBackendAvailable } from '../support/backends';
 import { createScratchMysqlDatabase } from '../support/test-database';
@@ -36,6 +37,20 @@ async function insertMessages(dataSource: DataSource, rows: MessageRow[]): Promi
     const slice = values.slice(start, start + 500);
     await dataSource.query(`INSERT INTO messages (${columns}) VALUES ${slice.map((row) => `(${row.map(() => '?').join(', ')})`).join(', ')}`, slice.flat());
   }
+}
+
+/** Integration i1 of tenant t1, and these conversations of it: what a delivery job reads with a conversation's head. */
+async function insertConversations(dataSource: DataSource, conversationIds: string[]): Promise<void> {
+  await dataSource.query(
+    `INSERT INTO integrations (id, tenant_id, name, page_id, page_name, openchannel_url_enc, reply_token_hash, reply_token_enc, wall_posts, enabled, status,
+       human_agent_tag, forward_reactions, forward_edits, page_subscribed, created_at, updated_at)
+     VALUES ('i1', 't1', 'Shop', 'p1', 'Shop', 'url', 'hash', 'token', 0, 1, 'active', 0, 0, 0, 1, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
+  );
+  const row = (id: string) => [id, 't1', 'i1', 'messenger', `psid-${id}`, '', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000'];
+  await dataSource.query(
+    `INSERT INTO conversations (id, tenant_id, integration_id, channel, customer_id, thread_id, created_at, updated_at) VALUES ${conversationIds.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    conversationIds.flatMap(row),
+  );
 }
 
 /** MySQL: rows read past the first, in index order or by scanning. One connection, so its session counters count its own statements alone. */
@@ -118,16 +133,7 @@ describe.each(databases)('migrations on %s', (_name, open) => {
         expect((await rowsRead(runner)) - before).toBeLessThan(10);
 
         // A delivery job's first statement reads the head with the conversation and its integration, through the same index.
-        await runner.query(
-          `INSERT INTO integrations (id, tenant_id, name, page_id, page_name, openchannel_url_enc, reply_token_hash, reply_token_enc, wall_posts, enabled, status,
-             human_agent_tag, forward_reactions, forward_edits, page_subscribed, created_at, updated_at)
-           VALUES ('i1', 't1', 'Shop', 'p1', 'Shop', 'url', 'hash', 'token', 0, 1, 'active', 0, 0, 0, 1, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
-        );
-        const conversationRow = (id: string) => [id, 't1', 'i1', 'messenger', `psid-${id}`, '', '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000'];
-        await runner.query(
-          `INSERT INTO conversations (id, tenant_id, integration_id, channel, customer_id, thread_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [...conversationRow(conversationId), ...conversationRow('c-none-queued')],
-        );
+        await insertConversations(dataSource, [conversationId, 'c-none-queued']);
         // The store's statements go on the delivery connections: one here, so its session counters are the store's.
         const database = oneDeliveryConnection(dataSource);
         const store = new DeliveryStore(database);
@@ -337,7 +343,8 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       ]);
       expect(failed.status).toBe('rejected');
       expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(QueryFailedError);
-      expect(delivered).toEqual({ status: 'fulfilled', value: { writes: [{ records: [], affected: 1 }], reads: [{ records: [], affected: 0 }] } });
+      // It ran twice, and says so: a write that changed nothing the second time may have been done by the first.
+      expect(delivered).toEqual({ status: 'fulfilled', value: { writes: [{ records: [], affected: 1 }], reads: [{ records: [], affected: 0 }], repeated: true } });
       const rows = await dataSource.query(`SELECT id, status FROM messages WHERE conversation_id = ? ORDER BY id`, ['c-group']);
       expect(rows).toEqual([{ id: 'g-1', status: 'delivered' }, { id: 'g-2', status: 'delivered' }, { id: 'g-3', status: 'delivered' }]);
 
@@ -368,6 +375,88 @@ describe.each(databases)('migrations on %s', (_name, open) => {
     } finally {
       await database.closeTogetherPool();
       await dataSource.query('DELETE FROM messages');
+    }
+  });
+
+  it('knows a lease as its own when the round trip that took it failed after the commit, and gives a lease back by its time', async () => {
+    const mysql = dataSource.options.type === 'mysql';
+    const database = oneDeliveryConnection(dataSource);
+    const store = new DeliveryStore(database);
+    const conversationId = 'c-lost-answer';
+    await insertConversations(dataSource, [conversationId]);
+    await insertMessages(dataSource, [['l-1', conversationId, 'in', 'queued', 1], ['l-2', conversationId, 'in', 'queued', 2], ['l-other', 'c-other', 'in', 'queued', 1]]);
+    const lockedUntil = async (id: string) => (await dataSource.getRepository(Message).findOneByOrFail({ id })).lockedUntil;
+    const now = new Date('2026-06-01T12:00:00.000Z');
+    const lease = new Date('2026-06-01T12:05:00.321Z');
+    try {
+      if (mysql) {
+        // The round trip that holds the lease runs, commits, and then its answer is lost (the connection dropped): the shared
+        // group runs each work again alone, and the lease's second run finds the head held, by the first run.
+        const runTogether = database.runTogether.bind(database);
+        const answerLostOnce = (marker: string) => {
+          let lost = false;
+          return jest.spyOn(database, 'runTogether').mockImplementation(async (statements) => {
+            const results = await runTogether(statements);
+            if (!lost && statements.some(([sql]) => sql.includes(marker))) {
+              lost = true;
+              throw new Error('Connection lost: The server closed the connection.');
+            }
+            return results;
+          });
+        };
+        const withAnotherWork = async <T>(work: Promise<T>): Promise<T> =>
+          (await Promise.all([work, database.mysqlTogether({ writes: [[`UPDATE messages SET updated_at = updated_at WHERE id = 'l-other'`, []]], reads: [] })]))[0];
+        let lost = answerLostOnce('@relay_free_head');
+        try {
+          const started = await withAnotherWork(store.leaseHeadWithConversation(conversationId, now, lease));
+          expect(started.leased).toMatchObject({ id: 'l-1', lockedUntil: lease });
+          expect(lost).toHaveBeenCalledTimes(3); // the group, then each work alone
+        } finally {
+          lost.mockRestore();
+        }
+        // Another job's lease is not taken for this call's on a repeat: its time is not this call's.
+        lost = answerLostOnce('@relay_free_head');
+        try {
+          expect((await withAnotherWork(store.leaseHeadWithConversation(conversationId, now, new Date(lease.getTime() + 7)))).leased).toBeNull();
+        } finally {
+          lost.mockRestore();
+        }
+        expect(await lockedUntil('l-1')).toEqual(lease);
+
+        // The same for a lease by id (a job's later messages).
+        await dataSource.query(`UPDATE messages SET status = 'delivered', locked_until = NULL WHERE id = 'l-1'`);
+        lost = answerLostOnce('FORCE INDEX (PRIMARY) SET locked_until');
+        try {
+          expect(await withAnotherWork(store.claim('l-2', now, lease))).toBe(true);
+        } finally {
+          lost.mockRestore();
+        }
+        lost = answerLostOnce('FORCE INDEX (PRIMARY) SET locked_until');
+        try {
+          expect(await withAnotherWork(store.claim('l-2', now, new Date(lease.getTime() + 7)))).toBe(false);
+        } finally {
+          lost.mockRestore();
+        }
+      } else {
+        await dataSource.query(`UPDATE messages SET status = 'delivered' WHERE id = 'l-1'`);
+        expect(await store.claim('l-2', now, lease)).toBe(true);
+      }
+      expect(await lockedUntil('l-2')).toEqual(lease);
+
+      // Given back by its time only: another lease's time changes nothing, nor does a message recorded meanwhile.
+      expect(await store.releaseLease(conversationId, new Date(lease.getTime() + 7))).toBe(0);
+      expect(await lockedUntil('l-2')).toEqual(lease);
+      expect(await store.releaseLease(conversationId, lease)).toBe(1);
+      expect(await lockedUntil('l-2')).toBeNull();
+      expect(await store.claim('l-2', now, lease)).toBe(true);
+      await dataSource.query(`UPDATE messages SET status = 'delivered' WHERE id = 'l-2'`);
+      expect(await store.releaseLease(conversationId, lease)).toBe(0);
+      expect((await dataSource.query(`SELECT status FROM messages WHERE id = 'l-2'`))[0].status).toBe('delivered');
+    } finally {
+      if (mysql) await database.closeTogetherPool();
+      await dataSource.query('DELETE FROM messages');
+      await dataSource.query('DELETE FROM conversations');
+      await dataSource.query('DELETE FROM integrations');
     }
   });
 
