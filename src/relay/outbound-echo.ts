@@ -19,3 +19,10 @@ export function rowConfirmedByEcho(metadata: unknown): string | null {
   const rowId = metadata.slice(PREFIX.length);
   return /^[A-Za-z0-9_-]{1,64}$/.test(rowId) ? rowId : null;
 }
+
+/** The row and part an echo of one part of a split text names (`relay:outbound:<row id>#<part>`), or null. */
+export function partConfirmedByEcho(metadata: unknown): { rowId: string; part: number } | null {
+  if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return null;
+  const named = /^([A-Za-z0-9_-]{1,64})#(\d{1,4})$/.exec(metadata.slice(PREFIX.length));
+  return named ? { rowId: named[1], part: Number(named[2]) } : null;
+}

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { In, QueryFailedError } from 'typeorm';
+import { In, MoreThanOrEqual, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database, driverErrorCode } from '../database/database';
 import { Message } from '../relay/message.entity';
+import { partConfirmedByEcho } from '../relay/outbound-echo';
 import { RawRows } from '../database/raw-rows';
 import { ReplyAnswer } from './reply-errors';
 
@@ -23,6 +24,9 @@ export interface OutboundPayload {
 }
 
 export type Claim = { claimed: true; message: Message; payload: OutboundPayload } | { claimed: false; message: Message; payload: OutboundPayload };
+
+/** How much earlier than the reply's row Facebook's timestamp on an echo of it may be (their clock against ours). */
+const ECHO_CLOCK_MARGIN_MS = 5 * 60_000;
 
 /** A `sending` row this old is left over from a crashed process: a repeat may take it over. */
 const STALE_SENDING_MS = 60_000;
@@ -146,7 +150,29 @@ export class OutboundMessages {
     return row && row.status !== 'failed' && row.externalId ? row.externalId : null;
   }
 
-  /** One more row for part `part` (> 0) of a long text, already sent. */
+  /**
+   * Facebook's id of part `part` of a split text, from the part's echo, or null. A resumed reply's first missing part
+   * may have gone out without its answer reaching the relay (the answer lost, or a crash before the record), and its
+   * echo names it. Echoes are stored as rows of the conversation: this reads the conversation's echoes since the reply
+   * began (the index on conversation_id and occurred_at), with a margin for Facebook's clock.
+   */
+  async echoedPart(reply: Message, part: number): Promise<string | null> {
+    if (!reply.conversationId) return null;
+    const echoes = await this.database.repo(Message).find({
+      where: { tenantId: reply.tenantId, conversationId: reply.conversationId, direction: 'in', event: 'echo', occurredAt: MoreThanOrEqual(reply.occurredAt - ECHO_CLOCK_MARGIN_MS) },
+      select: { externalId: true, payload: true },
+    });
+    for (const echo of echoes) {
+      const named = partConfirmedByEcho(echoContext(echo).metadata);
+      if (named?.rowId === reply.id && named.part === part && echo.externalId) return echo.externalId;
+    }
+    return null;
+  }
+
+  /**
+   * One more row for part `part` (> 0) of a long text, already sent. A resumed reply may find it written by the request
+   * that crashed before recording its progress: that row stays.
+   */
   async insertSentPart(first: Message, part: number, text: string, externalId: string): Promise<void> {
     const now = new Date();
     await this.database.repo(Message).insert({
@@ -163,6 +189,8 @@ export class OutboundMessages {
       part,
       createdAt: now,
       updatedAt: now,
+    }).catch((error: unknown) => {
+      if (!first.dedupKey || !isUniqueViolation(error)) throw error;
     });
   }
 
@@ -212,6 +240,16 @@ const INSERTED: Array<keyof Message & string> = [
 export function parsePayload(message: Pick<Message, 'payload'>): OutboundPayload {
   try {
     return message.payload ? (JSON.parse(message.payload) as OutboundPayload) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** What the ingest kept of an echo's webhook event (`payload.context`: its metadata, app id). */
+function echoContext(echo: Pick<Message, 'payload'>): { metadata?: unknown } {
+  try {
+    const context = echo.payload ? (JSON.parse(echo.payload) as { context?: unknown }).context : undefined;
+    return typeof context === 'object' && context !== null ? context : {};
   } catch {
     return {};
   }

@@ -40,6 +40,8 @@ interface ReplyJob {
   attachmentId: string | null;
   message: Message;
   payload: OutboundPayload;
+  /** A repeat took the row over: an earlier request sent it, or part of it, as far as the row says. */
+  resumed: boolean;
 }
 
 interface SendResult {
@@ -112,11 +114,11 @@ export class ReplyService {
     });
     let job: ReplyJob;
     if (claim.claimed) {
-      job = { integration, conversation, route, text: dto.body, attachmentId, message: claim.message, payload: claim.payload };
+      job = { integration, conversation, route, text: dto.body, attachmentId, message: claim.message, payload: claim.payload, resumed: false };
     } else {
       const taken = await this.takeOver(claim.message);
       if ('answer' in taken) return taken.answer;
-      job = { integration, conversation, route, text: dto.body, attachmentId, message: taken.message, payload: taken.payload };
+      job = { integration, conversation, route, text: dto.body, attachmentId, message: taken.message, payload: taken.payload, resumed: true };
     }
     return this.sendAndRecord(job);
   }
@@ -198,10 +200,11 @@ export class ReplyService {
     const parts = splitText(job.text);
     const sent = job.payload.parts ?? [];
     const token = this.pageToken(job.integration);
-    for (let i = sent.length; i < parts.length; i++) {
-      await this.pace(job.integration.pageId, 'text');
-      const metadata = outboundMetadata(job.message.id, { index: i, of: parts.length });
-      const mid = await this.sends.text(job.integration.pageId, token, recipient, policy, parts[i], metadata);
+    const firstMissing = sent.length;
+    for (let i = firstMissing; i < parts.length; i++) {
+      // Only the first part still missing can have gone out unrecorded: the earlier request stopped at it.
+      const echoed = job.resumed && parts.length > 1 && i === firstMissing ? await this.outbound.echoedPart(job.message, i) : null;
+      const mid = echoed ?? await this.sendPart(job, token, recipient, policy, parts, i);
       sent.push(mid);
       job.payload.parts = sent;
       if (i > 0) await this.outbound.insertSentPart(job.message, i, parts[i], mid);
@@ -210,6 +213,11 @@ export class ReplyService {
       if (i < parts.length - 1) await this.outbound.saveProgress(job.message, job.payload);
     }
     return { answer: successAnswer(sent.length > 1 ? { id: sent[0], ids: sent } : { id: sent[0] }), externalId: sent[0] };
+  }
+
+  private async sendPart(job: ReplyJob, token: string, recipient: MessengerRecipient, policy: MessagingPolicy, parts: string[], i: number): Promise<string> {
+    await this.pace(job.integration.pageId, 'text');
+    return this.sends.text(job.integration.pageId, token, recipient, policy, parts[i], outboundMetadata(job.message.id, { index: i, of: parts.length }));
   }
 
   private async sendComment(job: ReplyJob): Promise<SendResult> {

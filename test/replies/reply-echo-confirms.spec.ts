@@ -114,6 +114,36 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
     expect(repeat.answer).toEqual({ id: part0.mid, ids: [part0.mid, sent[1].mid] });
   });
 
+  it.each([
+    ['the first of two', 2, 0],
+    ['the second of three', 3, 1],
+  ])('does not send %s parts again when its answer was lost: a repeat finds its echo and sends only the rest', async (_which, count, lostPart) => {
+    const setup = await setUpPage(world);
+    const texts = ['a', 'b', 'c'].slice(0, count).map((letter) => letter.repeat(1500));
+    // The parts before go through; Facebook sends the lost part, and the connection drops before its answer.
+    for (let i = 0; i < lostPart; i++) world.fb.control.injectDelay(1, { path: '/messages', pageId: setup.page.id });
+    world.fb.control.injectError({ kind: 'lost_answer', path: '/messages', pageId: setup.page.id });
+
+    const reply = { id: 8105 + lostPart, body: texts.join(' ') };
+    const first = await setup.reply(reply);
+    expect(first.status).toBe(502);
+    const sentFirst = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(sentFirst).toHaveLength(lostPart + 1);
+    const row = await firstRow(setup.integration.id);
+    expect(sentFirst[lostPart].metadata).toBe(`relay:outbound:${row.id}#${lostPart}`);
+    const database = world.relay.get(Database);
+    await waitFor('the echo of the lost part', () => database.repo(Message).findOne({ where: { integrationId: setup.integration.id, direction: 'in', externalId: sentFirst[lostPart].mid } }));
+
+    const repeat = await setup.reply(reply);
+    expect(repeat.status).toBe(200);
+    const sent = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(sent.map((m) => m.text)).toEqual(texts);
+    expect(repeat.answer).toEqual({ id: sent[0].mid, ids: sent.map((m) => m.mid) });
+    // One row per part, each with its Facebook id.
+    const rows = await outboundRows(world.relay, setup.integration.id);
+    expect(rows.map((r) => [r.part, r.externalId])).toEqual(sent.map((m, part) => [part, m.mid]));
+  });
+
   it('names the row in an attachment’s metadata too', async () => {
     const setup = await setUpPage(world);
     const attachment = world.cc.control.addAttachment({ data: '%PDF-1.4 invoice', name: 'invoice.pdf', type: 'application/pdf' });
