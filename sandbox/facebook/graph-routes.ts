@@ -597,12 +597,17 @@ export class GraphApi {
     if (req.method === 'POST') return { body: this.createComment(req, post.id, this.pageOf(post)) };
     this.auth(req, true);
     const stream = asString(req.params.filter) === 'stream';
-    let list = [...this.state.comments.values()].filter((c) => c.postId === post.id && !c.removed && (stream || c.parentId === post.id));
+    return { body: this.commentList(req, (c) => c.postId === post.id && (stream || c.parentId === post.id), `/${post.id}/comments`) };
+  }
+
+  /** A `comments` edge: oldest first unless `order=reverse_chronological`, with the `fields` asked for, paged. */
+  private commentList(req: GraphRequest, under: (c: SandboxComment) => boolean, path: string) {
+    let list = [...this.state.comments.values()].filter((c) => !c.removed && under(c));
     list.sort((a, b) => a.createdAt - b.createdAt);
     if (asString(req.params.order) === 'reverse_chronological') list = list.reverse();
     const fields = asString(req.params.fields);
     const rows = list.map((c) => (fields ? pick(this.commentJson(c), ['id', ...fields.split(',')]) : pick(this.commentJson(c), ['id', 'message', 'created_time', 'from'])));
-    return { body: this.paginate(rows, req, `/${post.id}/comments`) };
+    return this.paginate(rows, req, path);
   }
 
   private async commentObject(req: GraphRequest, comment: SandboxComment, edge?: string): Promise<GraphResult> {
@@ -610,8 +615,7 @@ export class GraphApi {
     if (edge === 'comments') {
       if (req.method === 'POST') return { body: this.createComment(req, comment.id, page) };
       this.auth(req, true);
-      const rows = [...this.state.comments.values()].filter((c) => c.parentId === comment.id && !c.removed).map((c) => this.commentJson(c));
-      return { body: this.paginate(rows, req, `/${comment.id}/comments`) };
+      return { body: this.commentList(req, (c) => c.parentId === comment.id, `/${comment.id}/comments`) };
     }
     if (edge) throw Errors.unknownPath(edge);
     if (req.method === 'GET') {

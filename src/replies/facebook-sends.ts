@@ -51,6 +51,29 @@ export class FacebookSends {
     });
     return answer.id;
   }
+
+  /**
+   * The newest comments directly under `targetId`, newest first (`GET /{object-id}/comments`, facebook-platform.md
+   * §4.5): how the relay finds out whether a comment it sent went up when Facebook's answer never came.
+   */
+  async newestComments(targetId: string, token: string): Promise<PostedComment[]> {
+    const answer = await this.graph.get<{ data?: PostedComment[] }>(`${targetId}/comments`, {
+      token,
+      params: { fields: 'id,message,from,created_time', order: 'reverse_chronological', limit: NEWEST_COMMENTS },
+      timeoutMs: GRAPH_SEND_TIMEOUT_MS,
+    });
+    return Array.isArray(answer.data) ? answer.data : [];
+  }
+}
+
+/** How many of a target's newest comments a read-back looks at. */
+const NEWEST_COMMENTS = 50;
+
+export interface PostedComment {
+  id: string;
+  message?: string;
+  from?: { id?: string };
+  created_time?: string;
 }
 
 function policyFields(policy: MessagingPolicy): { messaging_type: string; tag?: string } {

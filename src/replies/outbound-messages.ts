@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { In, MoreThanOrEqual, QueryFailedError } from 'typeorm';
+import { In, MoreThanOrEqual, Not, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database, driverErrorCode } from '../database/database';
 import { Message } from '../relay/message.entity';
@@ -191,6 +191,13 @@ export class OutboundMessages {
       updatedAt: now,
     }).catch((error: unknown) => {
       if (!first.dedupKey || !isUniqueViolation(error)) throw error;
+    });
+  }
+
+  /** Whether another reply of the integration recorded this Facebook id (the index on integration_id and external_id). */
+  async isAnotherReplysId(reply: Message, externalId: string): Promise<boolean> {
+    return this.database.repo(Message).exists({
+      where: { tenantId: reply.tenantId, integrationId: reply.integrationId, externalId, direction: 'out', event: 'reply', id: Not(reply.id) },
     });
   }
 

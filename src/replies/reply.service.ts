@@ -12,7 +12,7 @@ import { Message } from '../relay/message.entity';
 import { outboundMetadata } from '../relay/outbound-echo';
 import { AgentAttachments, AgentFile, AttachmentProblem } from './agent-attachments';
 import { commentAcceptsMime, messengerTypeFor } from './attachment-types';
-import { FacebookSends, MessagingPolicy, MessengerRecipient } from './facebook-sends';
+import { FacebookSends, MessagingPolicy, MessengerRecipient, PostedComment } from './facebook-sends';
 import { FileLinks } from './file-links';
 import { OutboundMessages, OutboundPayload, parsePayload, ReplyKind } from './outbound-messages';
 import { PagePacer, SendKind } from './page-pacer';
@@ -26,6 +26,8 @@ import { MESSENGER_TEXT_LIMIT, splitText } from './text-splitter';
 const COMMENT_TEXT_LIMIT = 8000;
 /** Decrypted page tokens kept at most (one per page that replies); the map starts over beyond it. */
 const PAGE_TOKEN_CACHE_SIZE = 1000;
+/** How much earlier than the reply's row Facebook's time on a comment it posted may be (their clock, in whole seconds). */
+const COMMENT_CLOCK_MARGIN_MS = 60_000;
 /** How long a repeat waits for the first request of the same reply to finish. */
 const DUPLICATE_WAIT_MS = 25_000;
 
@@ -236,9 +238,36 @@ export class ReplyService {
     if (text.length > COMMENT_TEXT_LIMIT) {
       return refusal(errorAnswer(422, 'text_too_long', `A comment can hold at most ${COMMENT_TEXT_LIMIT} characters; this one has ${text.length}: shorten it or split it in several replies.`));
     }
+    const posted = job.resumed ? await this.postedEarlier(job, target, token, text) : null;
+    if (posted) return { answer: successAnswer({ id: posted }), externalId: posted };
     await this.pace(job.integration.pageId, 'text');
     const id = await this.sends.comment(target, token, { message: text });
     return { answer: successAnswer({ id }), externalId: id };
+  }
+
+  /**
+   * A public comment taken over by a repeat may have gone up without Facebook's answer reaching the relay (the answer
+   * lost, a timeout, a crash before the record). Comments have no echo that names the row, so the relay reads the
+   * target's newest comments: one by the page with the same text, made since the reply began and recorded for no other
+   * reply, is this one. When the read is refused (not unreachable), the comment is sent as before.
+   */
+  private async postedEarlier(job: ReplyJob, target: string, token: string, text: string): Promise<string | null> {
+    let comments: PostedComment[];
+    try {
+      comments = await this.sends.newestComments(target, token);
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      this.logger.warn(`reply ${job.message.id}: could not read back the comments under ${target} (${error.message}); sending the comment again`);
+      return null;
+    }
+    const since = job.message.createdAt.getTime() - COMMENT_CLOCK_MARGIN_MS;
+    for (const comment of comments) {
+      if (comment.from?.id !== job.integration.pageId || comment.message !== text) continue;
+      if (!(Date.parse(comment.created_time ?? '') >= since)) continue;
+      if (await this.outbound.isAnotherReplysId(job.message, comment.id)) continue;
+      return comment.id;
+    }
+    return null;
   }
 
   private async sendPrivateReply(job: ReplyJob): Promise<SendResult> {

@@ -2,7 +2,7 @@ import { Database } from '../../src/database/database';
 import { Message } from '../../src/relay/message.entity';
 import { OutboundMessages } from '../../src/replies/outbound-messages';
 import { backends } from '../support/backends';
-import { outboundRows, PageSetup, ReplyWorld, setUpPage, startReplyWorld } from './reply-harness';
+import { graphCalls, outboundRows, PageSetup, ReplyWorld, setUpPage, setUpWallThread, startReplyWorld } from './reply-harness';
 import { waitFor } from '../relay/inbound-harness';
 
 /**
@@ -142,6 +142,61 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
     // One row per part, each with its Facebook id.
     const rows = await outboundRows(world.relay, setup.integration.id);
     expect(rows.map((r) => [r.part, r.externalId])).toEqual(sent.map((m, part) => [part, m.mid]));
+  });
+
+  describe('public comments, which have no echo: read back from Facebook', () => {
+    const pageComments = (parentId: string) =>
+      [...world.fb.control.state.comments.values()].filter((c) => c.byPage && c.parentId === parentId && !c.removed);
+
+    it('answers a repeat with the id of the comment that went up when its answer was lost, without posting it again', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
+      const reply = { id: 8110, threadId: thread.post.id, body: 'Yes, from size 12!' };
+      expect((await setup.reply(reply)).status).toBe(502);
+      expect(pageComments(thread.commentId!)).toHaveLength(1);
+
+      const repeat = await setup.reply(reply);
+      expect(repeat.status).toBe(200);
+      const [posted] = pageComments(thread.commentId!);
+      expect(repeat.answer).toEqual({ id: posted.id });
+      expect(pageComments(thread.commentId!)).toHaveLength(1);
+      expect(await firstRow(setup.integration.id)).toMatchObject({ status: 'sent', externalId: posted.id, lastError: null });
+    });
+
+    it('does not take another reply’s comment with the same text for the one whose answer was lost', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      const earlier = await setup.reply({ id: 8111, threadId: thread.post.id, body: 'Thank you!' });
+      expect(earlier.status).toBe(200);
+      world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
+      const reply = { id: 8112, threadId: thread.post.id, body: 'Thank you!' };
+      expect((await setup.reply(reply)).status).toBe(502);
+
+      const repeat = await setup.reply(reply);
+      expect(repeat.status).toBe(200);
+      const posted = pageComments(thread.commentId!);
+      expect(posted.map((c) => c.message)).toEqual(['Thank you!', 'Thank you!']);
+      expect(repeat.answer).toEqual({ id: posted[1].id });
+      expect(earlier.answer).toEqual({ id: posted[0].id });
+    });
+
+    it('posts the comment on a repeat when the first attempt never reached Facebook', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      world.fb.control.injectError({ kind: 'down', path: '/comments', pageId: setup.page.id });
+      const reply = { id: 8113, threadId: thread.post.id, body: 'We ship on Monday' };
+      expect((await setup.reply(reply)).status).toBe(502);
+      expect(pageComments(thread.commentId!)).toHaveLength(0);
+
+      const repeat = await setup.reply(reply);
+      expect(repeat.status).toBe(200);
+      const posted = pageComments(thread.commentId!);
+      expect(posted.map((c) => c.message)).toEqual(['We ship on Monday']);
+      expect(repeat.answer).toEqual({ id: posted[0].id });
+      // The repeat read the comments back first, then posted.
+      expect(graphCalls(world.fb, setup.page.id, '/comments').map((call) => call.method)).toEqual(['POST', 'GET', 'POST']);
+    });
   });
 
   it('names the row in an attachment’s metadata too', async () => {
