@@ -148,15 +148,19 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
     const pageComments = (parentId: string) =>
       [...world.fb.control.state.comments.values()].filter((c) => c.byPage && c.parentId === parentId && !c.removed);
 
-    it('answers a repeat with the id of the comment that went up when its answer was lost, without posting it again', async () => {
+    /** A wall thread, and a public comment's first attempt that fails with `fault` (answered 502), then its repeat. */
+    async function failedThenRepeated(fault: 'lost_answer' | 'down', id: number, body: string, commentsAfterFailure: number) {
       const setup = await setUpPage(world);
       const thread = await setUpWallThread(world, setup);
-      world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
-      const reply = { id: 8110, threadId: thread.post.id, body: 'Yes, from size 12!' };
+      world.fb.control.injectError({ kind: fault, path: '/comments', pageId: setup.page.id });
+      const reply = { id, threadId: thread.post.id, body };
       expect((await setup.reply(reply)).status).toBe(502);
-      expect(pageComments(thread.commentId!)).toHaveLength(1);
+      expect(pageComments(thread.commentId!)).toHaveLength(commentsAfterFailure);
+      return { setup, thread, repeat: await setup.reply(reply) };
+    }
 
-      const repeat = await setup.reply(reply);
+    it('answers a repeat with the id of the comment that went up when its answer was lost, without posting it again', async () => {
+      const { setup, thread, repeat } = await failedThenRepeated('lost_answer', 8110, 'Yes, from size 12!', 1);
       expect(repeat.status).toBe(200);
       const [posted] = pageComments(thread.commentId!);
       expect(repeat.answer).toEqual({ id: posted.id });
@@ -182,14 +186,7 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
     });
 
     it('posts the comment on a repeat when the first attempt never reached Facebook', async () => {
-      const setup = await setUpPage(world);
-      const thread = await setUpWallThread(world, setup);
-      world.fb.control.injectError({ kind: 'down', path: '/comments', pageId: setup.page.id });
-      const reply = { id: 8113, threadId: thread.post.id, body: 'We ship on Monday' };
-      expect((await setup.reply(reply)).status).toBe(502);
-      expect(pageComments(thread.commentId!)).toHaveLength(0);
-
-      const repeat = await setup.reply(reply);
+      const { setup, thread, repeat } = await failedThenRepeated('down', 8113, 'We ship on Monday', 0);
       expect(repeat.status).toBe(200);
       const posted = pageComments(thread.commentId!);
       expect(posted.map((c) => c.message)).toEqual(['We ship on Monday']);
