@@ -1,5 +1,5 @@
 import { dataSourceOptions } from '../database/data-source';
-import { MysqlUrlError, parseMysqlUrl } from './mysql-url';
+import { MysqlUrlError, parseMysqlUrl, unusedMysqlUrlParameters } from './mysql-url';
 
 describe('parseMysqlUrl', () => {
   it('reads a TCP URL', () => {
@@ -26,8 +26,12 @@ describe('parseMysqlUrl', () => {
     });
   });
 
-  it('leaves other query parameters unused, as before', () => {
+  it('leaves other query parameters unused, as before, and names them for the warning at boot', () => {
     expect(parseMysqlUrl('mysql://u:p@db/relay?charset=utf8mb4')).toEqual({ host: 'db', port: undefined, user: 'u', password: 'p', database: 'relay' });
+    expect(unusedMysqlUrlParameters('mysql://u:p@db/relay?charset=utf8mb4&ssl=true&charset=latin1')).toEqual(['charset', 'ssl']);
+    expect(unusedMysqlUrlParameters('mysql://u:p@localhost/relay?socketPath=/run/mysqld/mysqld.sock')).toEqual([]);
+    expect(unusedMysqlUrlParameters('mysql://u:p@db/relay')).toEqual([]);
+    expect(unusedMysqlUrlParameters('not a url')).toEqual([]);
   });
 
   it.each([

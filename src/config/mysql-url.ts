@@ -19,11 +19,23 @@ const SOCKET_EXAMPLE = 'mysql://user:pass@localhost/relay?socketPath=/run/mysqld
 const ABSOLUTE_SOCKET = `name the server's Unix socket by its absolute path (SELECT @@socket on the server gives it), e.g. ${SOCKET_EXAMPLE}`;
 
 /**
+ * The query parameters of a mysql:// URL that the relay does not use (all but socketPath), each named once, for a
+ * warning at boot: the relay sets the character set, the time zone and its pools itself. Empty for a URL it cannot read.
+ */
+export function unusedMysqlUrlParameters(raw: string): string[] {
+  try {
+    return [...new Set(new URL(raw).searchParams.keys())].filter((name) => name !== 'socketPath');
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Reads `mysql://user:pass@host:3306/db`, or `mysql://user:pass@localhost/db?socketPath=/run/mysqld/mysqld.sock`
  * for a server on this machine reached through its Unix socket instead of TCP. Every reader of DATABASE_URL
  * (the relay, the migrations, the bench, the test helpers) goes through it, so all take the same URLs.
- * Other query parameters are left unused, as before sockets were supported; a misspelt socketPath is refused,
- * since ignoring it would quietly go over TCP.
+ * Other query parameters are left unused, as before sockets were supported (the relay warns of them at boot,
+ * `unusedMysqlUrlParameters`); a misspelt socketPath is refused, since ignoring it would quietly go over TCP.
  */
 export function parseMysqlUrl(raw: string): MysqlServer {
   if (!/^mysql:\/\/\S+$/.test(raw)) {
