@@ -171,18 +171,24 @@ export class DeliveryStore {
   }
 
   /**
-   * Gives back the lease taken until `leaseUntil` on a queued message of the conversation, if one still has it. For a job
-   * that failed while holding a lease, or not knowing whether it took one (its round trip failed after the commit, or
-   * its answer was lost): without this the message would wait out the lease (`leaseMs`, 5 minutes). The lease's time is
-   * the token: each lease's is its own (`DeliveryService.leaseUntil`), and a message that was recorded meanwhile is no
-   * longer queued, or has no lease.
+   * Gives back the lease taken until `leaseUntil` on a queued message of the conversation (on `messageId` only, when
+   * the step knows which message it leased), if it still has it. For a job that failed while holding a lease, or not
+   * knowing whether it took one (its round trip failed after the commit, or its answer was lost): without this the
+   * message would wait out the lease (`leaseMs`, 5 minutes). The lease's time is the token: each lease's is its own
+   * (`DeliveryService.leaseUntil`), and a message that was recorded meanwhile is no longer queued, or has no lease.
    */
-  async releaseLease(conversationId: string, leaseUntil: Date): Promise<number> {
-    const statement = this.releaseStatement(conversationId, leaseUntil);
+  async releaseLease(conversationId: string, leaseUntil: Date, messageId?: string): Promise<number> {
+    const statement = this.releaseStatement(conversationId, leaseUntil, messageId);
     return this.database.isMysql ? (await this.database.mysqlTogether({ writes: [statement], reads: [] })).writes[0].affected : (await this.database.run(...statement)).affected;
   }
 
-  private releaseStatement(conversationId: string, leaseUntil: Date): Statement {
+  private releaseStatement(conversationId: string, leaseUntil: Date, messageId?: string): Statement {
+    if (messageId) {
+      return [
+        `UPDATE messages${this.database.isMysql ? ' FORCE INDEX (PRIMARY)' : ''} SET locked_until = NULL WHERE id = ? AND status = 'queued' AND locked_until = ?`,
+        [messageId, this.date(leaseUntil)],
+      ];
+    }
     return [
       `UPDATE messages${this.database.isMysql ? ' FORCE INDEX (ix_messages_queued_in_head)' : ''} SET locked_until = NULL
        WHERE conversation_id = ? AND direction = 'in' AND status = 'queued' AND locked_until = ?`,

@@ -95,11 +95,14 @@ export class DeliveryService {
     }
     if (!loaded) return;
     const { conversation, integration } = loaded;
-    if (!integration.enabled) {
+    const start = async (): Promise<Delivery | null> => {
+      if (integration.enabled) return this.deliveryTo(integration);
       await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null, lockedUntil: null });
-      return;
-    }
-    const delivery = this.deliveryTo(integration);
+      return null;
+    };
+    const lease = known.leased?.lockedUntil;
+    const delivery = lease ? await this.givingBackOnFailure(conversation.id, lease, start, known.leased!.id) : await start();
+    if (!delivery) return;
     for (let done = 0; ; done++) {
       const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, known, context));
       if (step === 'stop') return;
@@ -134,17 +137,18 @@ export class DeliveryService {
     const now = new Date();
     const leaseUntil = this.leaseUntil(now);
     // Another worker holds the head and carries on from it.
-    if (!(await this.givingBackOnFailure(conversation.id, leaseUntil, () => this.store.claim(head.id, now, leaseUntil)))) return 'stop';
+    if (!(await this.givingBackOnFailure(conversation.id, leaseUntil, () => this.store.claim(head.id, now, leaseUntil), head.id))) return 'stop';
     const { result, next } = await this.attempt({ ...head, lockedUntil: leaseUntil }, conversation, delivery, readsNext);
     return result.kind === 'retry' ? 'stop' : readsNext ? { read: next } : {};
   }
 
   /**
-   * When a lease taken now runs out. A few hundred milliseconds of jitter make each lease's time its own, which
-   * is how `leaseHeadWithConversation` tells the head it leased from one that arrived just after.
+   * When a lease taken now runs out. Jitter of up to a thirtieth of the lease (10 s of 5 minutes, at least a second),
+   * in milliseconds, makes each lease's time its own: it is how `leaseHeadWithConversation` tells the head it leased
+   * from one that arrived just after, and how `releaseLease` gives back only its own lease.
    */
   private leaseUntil(now: Date): Date {
-    return new Date(now.getTime() + this.settings.leaseMs + Math.floor(Math.random() * 1000));
+    return new Date(now.getTime() + this.settings.leaseMs + Math.floor(Math.random() * Math.max(1_000, this.settings.leaseMs / 30)));
   }
 
   /**
@@ -153,11 +157,11 @@ export class DeliveryService {
    * out `leaseMs`: a record that failed leaves the message queued under the lease, and a lease's round trip that failed
    * may have committed first. A message the step did record is no longer under the lease, so it is left as it is.
    */
-  private async givingBackOnFailure<T>(conversationId: string, leaseUntil: Date, step: () => Promise<T>): Promise<T> {
+  private async givingBackOnFailure<T>(conversationId: string, leaseUntil: Date, step: () => Promise<T>, messageId?: string): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      await this.store.releaseLease(conversationId, leaseUntil).catch((releaseError: Error) => this.logger.warn(
+      await this.store.releaseLease(conversationId, leaseUntil, messageId).catch((releaseError: Error) => this.logger.warn(
         `A lease in conversation ${conversationId} could not be given back after a failed step (free again at ${leaseUntil.toISOString()}): ${releaseError.message}`,
       ));
       throw error;
@@ -223,7 +227,7 @@ export class DeliveryService {
       }
     }
     const recording = () => this.record(message, startedAt, result, findNext);
-    const next = await (message.lockedUntil ? this.givingBackOnFailure(conversation.id, message.lockedUntil, recording) : recording());
+    const next = await (message.lockedUntil ? this.givingBackOnFailure(conversation.id, message.lockedUntil, recording, message.id) : recording());
     return { result, next };
   }
 

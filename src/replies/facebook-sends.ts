@@ -53,20 +53,21 @@ export class FacebookSends {
   }
 
   /**
-   * The newest comments directly under `targetId`, newest first (`GET /{object-id}/comments`, facebook-platform.md
-   * §4.5): how the relay finds out whether a comment it sent went up when Facebook's answer never came.
+   * The newest comments on a post, at every level, newest first (`GET /{post-id}/comments?filter=stream`,
+   * facebook-platform.md §4.5), with their parent: how the relay finds out whether a comment it sent went up when
+   * Facebook's answer never came. The whole post, so the comment is found wherever Facebook filed it.
    */
-  async newestComments(targetId: string, token: string): Promise<PostedComment[]> {
-    const answer = await this.graph.get<{ data?: PostedComment[] }>(`${targetId}/comments`, {
+  async newestComments(postId: string, token: string): Promise<PostedComment[]> {
+    const answer = await this.graph.get<{ data?: PostedComment[] }>(`${postId}/comments`, {
       token,
-      params: { fields: 'id,message,from,created_time', order: 'reverse_chronological', limit: NEWEST_COMMENTS },
+      params: { fields: 'id,message,from,created_time,parent', filter: 'stream', order: 'reverse_chronological', limit: NEWEST_COMMENTS },
       timeoutMs: GRAPH_SEND_TIMEOUT_MS,
     });
     return Array.isArray(answer.data) ? answer.data : [];
   }
 }
 
-/** How many of a target's newest comments a read-back looks at. */
+/** How many of a post's newest comments a read-back looks at. */
 const NEWEST_COMMENTS = 50;
 
 export interface PostedComment {
@@ -74,6 +75,8 @@ export interface PostedComment {
   message?: string;
   from?: { id?: string };
   created_time?: string;
+  /** The comment it answers; absent on a comment directly on the post. */
+  parent?: { id?: string };
 }
 
 function policyFields(policy: MessagingPolicy): { messaging_type: string; tag?: string } {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { In, MoreThanOrEqual, Not, QueryFailedError } from 'typeorm';
+import { In, IsNull, MoreThanOrEqual, Not, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database, driverErrorCode } from '../database/database';
 import { Message } from '../relay/message.entity';
@@ -151,12 +151,17 @@ export class OutboundMessages {
   }
 
   /**
-   * Facebook's id of part `part` of a split text, from the part's echo, or null. A resumed reply's first missing part
-   * may have gone out without its answer reaching the relay (the answer lost, or a crash before the record), and its
+   * Facebook's id of part `part` of a split text sent by an earlier request without being recorded in the reply's
+   * payload, or null. The request may have written the part's row and then crashed before recording its progress; or
+   * the part went out without its answer reaching the relay (the answer lost, or a crash before the record), and its
    * echo names it. Echoes are stored as rows of the conversation: this reads the conversation's echoes since the reply
    * began (the index on conversation_id and occurred_at), with a margin for Facebook's clock.
    */
-  async echoedPart(reply: Message, part: number): Promise<string | null> {
+  async sentPart(reply: Message, part: number): Promise<string | null> {
+    if (part > 0 && reply.dedupKey) {
+      const row = await this.byDedupKey(reply.tenantId, `${reply.dedupKey}#${part}`);
+      if (row?.externalId) return row.externalId;
+    }
     if (!reply.conversationId) return null;
     const echoes = await this.database.repo(Message).find({
       where: { tenantId: reply.tenantId, conversationId: reply.conversationId, direction: 'in', event: 'echo', occurredAt: MoreThanOrEqual(reply.occurredAt - ECHO_CLOCK_MARGIN_MS) },
@@ -170,8 +175,8 @@ export class OutboundMessages {
   }
 
   /**
-   * One more row for part `part` (> 0) of a long text, already sent. A resumed reply may find it written by the request
-   * that crashed before recording its progress: that row stays.
+   * One more row for part `part` (> 0) of a long text, already sent. A resumed reply that sent the part again (its
+   * row and its echo were not found) may find the row written meanwhile: that row stays.
    */
   async insertSentPart(first: Message, part: number, text: string, externalId: string): Promise<void> {
     const now = new Date();
@@ -199,6 +204,18 @@ export class OutboundMessages {
     return this.database.repo(Message).exists({
       where: { tenantId: reply.tenantId, integrationId: reply.integrationId, externalId, direction: 'out', event: 'reply', id: Not(reply.id) },
     });
+  }
+
+  /**
+   * Whether another public comment of the conversation with this text, to this target, has no Facebook id yet: being
+   * sent, or failed. Its comment may be the one a read-back finds.
+   */
+  async unrecordedCommentsLike(reply: Message, target: string, text: string): Promise<boolean> {
+    const rows = await this.database.repo(Message).find({
+      where: { tenantId: reply.tenantId, conversationId: reply.conversationId!, direction: 'out', kind: 'comment', status: In(['sending', 'failed']), externalId: IsNull(), id: Not(reply.id) },
+      select: { id: true, text: true, payload: true },
+    });
+    return rows.some((row) => (row.text ?? '').trim() === text && parsePayload(row).target === target);
   }
 
   /** Whether a private reply to this comment (or visitor post) was sent or is being sent. */

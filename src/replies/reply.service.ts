@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import { SecretBox } from '../common/crypto/secret-box';
 import { RelayHttpError } from '../common/errors/http-errors';
 import { Database } from '../database/database';
-import { GraphError, GraphUnavailableError } from '../facebook/graph-errors';
+import { GraphError, GraphErrorClass, GraphUnavailableError } from '../facebook/graph-errors';
 import { IntegrationHealth } from '../integrations/integration-health';
 import { Integration } from '../integrations/integration.entity';
 import { MetricsService } from '../metrics/metrics.service';
@@ -28,6 +28,8 @@ const COMMENT_TEXT_LIMIT = 8000;
 const PAGE_TOKEN_CACHE_SIZE = 1000;
 /** How much earlier than the reply's row Facebook's time on a comment it posted may be (their clock, in whole seconds). */
 const COMMENT_CLOCK_MARGIN_MS = 60_000;
+/** Graph errors of a comments read-back after which the comment is posted again rather than the repeat failing. */
+const REFUSED_READ: ReadonlySet<GraphErrorClass> = new Set(['permission', 'invalid', 'recipient']);
 /** How long a repeat waits for the first request of the same reply to finish. */
 const DUPLICATE_WAIT_MS = 25_000;
 
@@ -205,8 +207,8 @@ export class ReplyService {
     const firstMissing = sent.length;
     for (let i = firstMissing; i < parts.length; i++) {
       // Only the first part still missing can have gone out unrecorded: the earlier request stopped at it.
-      const echoed = job.resumed && parts.length > 1 && i === firstMissing ? await this.outbound.echoedPart(job.message, i) : null;
-      const mid = echoed ?? await this.sendPart(job, token, recipient, policy, parts, i);
+      const earlier = job.resumed && parts.length > 1 && i === firstMissing ? await this.outbound.sentPart(job.message, i) : null;
+      const mid = earlier ?? await this.sendPart(job, token, recipient, policy, parts, i);
       sent.push(mid);
       job.payload.parts = sent;
       if (i > 0) await this.outbound.insertSentPart(job.message, i, parts[i], mid);
@@ -248,24 +250,31 @@ export class ReplyService {
   /**
    * A public comment taken over by a repeat may have gone up without Facebook's answer reaching the relay (the answer
    * lost, a timeout, a crash before the record). Comments have no echo that names the row, so the relay reads the
-   * target's newest comments: one by the page with the same text, made since the reply began and recorded for no other
-   * reply, is this one. When the read is refused (not unreachable), the comment is sent as before.
+   * post's newest comments back: one by the page with the same text, under the target (or under the target's own
+   * parent, where Facebook files an answer to a reply), made since the reply began and recorded for no other reply, is
+   * this one. Not while another reply with the same text to the same target is unrecorded: that one may be its. A read
+   * that Facebook refuses (a permission, a bad request) leaves the comment to be posted again, as before; a throttled,
+   * failing or unreachable Graph answers the repeat with that error, to be tried again.
    */
   private async postedEarlier(job: ReplyJob, target: string, token: string, text: string): Promise<string | null> {
+    const postId = job.conversation.threadId;
     let comments: PostedComment[];
     try {
-      comments = await this.sends.newestComments(target, token);
+      comments = await this.sends.newestComments(postId, token);
     } catch (error) {
-      if (!(error instanceof GraphError)) throw error;
-      this.logger.warn(`reply ${job.message.id}: could not read back the comments under ${target} (${error.message}); sending the comment again`);
+      if (!(error instanceof GraphError) || !REFUSED_READ.has(error.classification)) throw error;
+      this.logger.warn(`reply ${job.message.id}: could not read back the comments of post ${postId} (${error.message}); posting the comment again`);
       return null;
     }
+    const parentOf = (comment: PostedComment) => comment.parent?.id ?? postId;
+    const targetComment = comments.find((comment) => comment.id === target);
+    const under = new Set([target, ...(targetComment && parentOf(targetComment) !== postId ? [parentOf(targetComment)] : [])]);
     const since = job.message.createdAt.getTime() - COMMENT_CLOCK_MARGIN_MS;
-    for (const comment of comments) {
-      if (comment.from?.id !== job.integration.pageId || comment.message !== text) continue;
-      if (!(Date.parse(comment.created_time ?? '') >= since)) continue;
-      if (await this.outbound.isAnotherReplysId(job.message, comment.id)) continue;
-      return comment.id;
+    const candidates = comments.filter((comment) =>
+      comment.from?.id === job.integration.pageId && comment.message === text && under.has(parentOf(comment)) && Date.parse(comment.created_time ?? '') >= since);
+    if (!candidates.length || (await this.outbound.unrecordedCommentsLike(job.message, target, text))) return null;
+    for (const comment of candidates) {
+      if (!(await this.outbound.isAnotherReplysId(job.message, comment.id))) return comment.id;
     }
     return null;
   }

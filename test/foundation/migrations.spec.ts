@@ -443,9 +443,14 @@ describe.each(databases)('migrations on %s', (_name, open) => {
       }
       expect(await lockedUntil('l-2')).toEqual(lease);
 
-      // Given back by its time only: another lease's time changes nothing, nor does a message recorded meanwhile.
+      // Given back by its time only: another lease's time changes nothing, nor does a message recorded meanwhile; named
+      // by its message, only that message's.
       expect(await store.releaseLease(conversationId, new Date(lease.getTime() + 7))).toBe(0);
+      expect(await store.releaseLease(conversationId, lease, 'l-1')).toBe(0);
       expect(await lockedUntil('l-2')).toEqual(lease);
+      expect(await store.releaseLease(conversationId, lease, 'l-2')).toBe(1);
+      expect(await lockedUntil('l-2')).toBeNull();
+      expect(await store.claim('l-2', now, lease)).toBe(true);
       expect(await store.releaseLease(conversationId, lease)).toBe(1);
       expect(await lockedUntil('l-2')).toBeNull();
       expect(await store.claim('l-2', now, lease)).toBe(true);

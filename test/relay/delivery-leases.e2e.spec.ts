@@ -1,3 +1,4 @@
+import { SecretBox } from '../../src/common/crypto/secret-box';
 import { Database, Statement } from '../../src/database/database';
 import { DeliveryStore } from '../../src/relay/delivery-store';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
@@ -57,6 +58,22 @@ describe.each(backends())('delivery leases after a failed step on %s', (backend)
     expect(delivered.bodies).toEqual(['record fails 1', 'record fails 1', 'record fails 2']);
     expect(delivered.deliveryIds[0]).toBe(delivered.deliveryIds[1]);
     expect(delivered.statuses).toEqual(['record fails 1: delivered, 1', 'record fails 2: delivered, 1']);
+    expect(delivered.seconds).toBeLessThan(20);
+  });
+
+  it("a contact center's address that cannot be decrypted once (after the job leased the head) does not hold the conversation back", async () => {
+    const decrypt = jest.spyOn(SecretBox.prototype, 'decrypt').mockImplementationOnce(() => {
+      throw new Error('Unsupported state or unable to authenticate data');
+    });
+    let delivered;
+    try {
+      delivered = await deliverTwo('decrypt fails');
+      expect(decrypt).toHaveBeenCalled();
+    } finally {
+      decrypt.mockRestore();
+    }
+    expect(delivered.bodies).toEqual(['decrypt fails 1', 'decrypt fails 2']);
+    expect(delivered.statuses).toEqual(['decrypt fails 1: delivered, 1', 'decrypt fails 2: delivered, 1']);
     expect(delivered.seconds).toBeLessThan(20);
   });
 

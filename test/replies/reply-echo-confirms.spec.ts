@@ -1,4 +1,5 @@
 import { Database } from '../../src/database/database';
+import { Conversation } from '../../src/relay/conversation.entity';
 import { Message } from '../../src/relay/message.entity';
 import { OutboundMessages } from '../../src/replies/outbound-messages';
 import { backends } from '../support/backends';
@@ -144,6 +145,33 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
     expect(rows.map((r) => [r.part, r.externalId])).toEqual(sent.map((m, part) => [part, m.mid]));
   });
 
+  it('does not send a part again whose row was written before a crash, even without its echo', async () => {
+    const setup = await setUpPage(world);
+    const texts = ['a', 'b', 'c'].map((letter) => letter.repeat(1500));
+    // Part 1 goes and its row is written; the process dies before the reply's progress records it.
+    const outbound = world.relay.get(OutboundMessages);
+    const saveProgress = outbound.saveProgress.bind(outbound);
+    jest.spyOn(outbound, 'saveProgress').mockImplementationOnce(saveProgress).mockRejectedValueOnce(new Error('the process died here'));
+    jest.spyOn(outbound, 'finish').mockRejectedValueOnce(new Error('the process died here'));
+    const reply = { id: 8120, body: texts.join(' ') };
+    expect((await setup.reply(reply)).status).toBe(500);
+    const before = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(before.map((m) => m.text)).toEqual(texts.slice(0, 2));
+    // Without the echoes: the part's row alone says it went.
+    await world.fb.control.waitForWebhooks();
+    const database = world.relay.get(Database);
+    await database.repo(Message).delete({ integrationId: setup.integration.id, direction: 'in' });
+    const row = await firstRow(setup.integration.id);
+    expect(row.status).toBe('sending');
+    await database.repo(Message).update({ id: row.id }, { updatedAt: new Date(Date.now() - 2 * 60_000) });
+
+    const repeat = await setup.reply(reply);
+    expect(repeat.status).toBe(200);
+    const sent = world.fb.control.sentMessages({ pageId: setup.page.id });
+    expect(sent.map((m) => m.text)).toEqual(texts);
+    expect(repeat.answer).toEqual({ id: sent[0].mid, ids: sent.map((m) => m.mid) });
+  });
+
   describe('public comments, which have no echo: read back from Facebook', () => {
     const pageComments = (parentId: string) =>
       [...world.fb.control.state.comments.values()].filter((c) => c.byPage && c.parentId === parentId && !c.removed);
@@ -168,21 +196,64 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
       expect(await firstRow(setup.integration.id)).toMatchObject({ status: 'sent', externalId: posted.id, lastError: null });
     });
 
-    it('does not take another reply’s comment with the same text for the one whose answer was lost', async () => {
+    it('keeps replies with the same text apart: a repeat takes neither the comment another reply recorded nor one an unrecorded reply may own', async () => {
       const setup = await setUpPage(world);
       const thread = await setUpWallThread(world, setup);
-      const earlier = await setup.reply({ id: 8111, threadId: thread.post.id, body: 'Thank you!' });
-      expect(earlier.status).toBe(200);
+      const under = { threadId: thread.post.id, body: 'Thank you!' };
+      const recorded = await setup.reply({ id: 8111, ...under });
+      expect(recorded.status).toBe(200);
+      // A: Facebook posts it and the answer is lost. B: Facebook is down, nothing posted.
       world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
-      const reply = { id: 8112, threadId: thread.post.id, body: 'Thank you!' };
+      expect((await setup.reply({ id: 8112, ...under })).status).toBe(502);
+      world.fb.control.injectError({ kind: 'down', path: '/comments', pageId: setup.page.id });
+      expect((await setup.reply({ id: 8113, ...under })).status).toBe(502);
+      expect(pageComments(thread.commentId!)).toHaveLength(2);
+
+      // B's repeat cannot tell A's comment from its own: it posts its own.
+      const b = await setup.reply({ id: 8113, ...under });
+      expect(b.status).toBe(200);
+      // A's repeat finds its comment, between the one recorded before it and B's.
+      const a = await setup.reply({ id: 8112, ...under });
+      expect(a.status).toBe(200);
+      const posted = pageComments(thread.commentId!);
+      expect(posted.map((c) => c.message)).toEqual(['Thank you!', 'Thank you!', 'Thank you!']);
+      expect([recorded.answer, a.answer, b.answer]).toEqual(posted.map((c) => ({ id: c.id })));
+    });
+
+    it('answers a throttled read-back with the throttling, without posting again; the next repeat finds the comment', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
+      world.fb.control.injectError({ kind: 'rate_limit_page', path: '/comments', method: 'GET', pageId: setup.page.id });
+      const reply = { id: 8114, threadId: thread.post.id, body: 'See you soon' };
       expect((await setup.reply(reply)).status).toBe(502);
+      const throttled = await setup.reply(reply);
+      expect(throttled.status).toBe(429);
+      expect(pageComments(thread.commentId!)).toHaveLength(1);
+      const repeat = await setup.reply(reply);
+      expect(repeat.status).toBe(200);
+      const [posted] = pageComments(thread.commentId!);
+      expect(repeat.answer).toEqual({ id: posted.id });
+      expect(pageComments(thread.commentId!)).toHaveLength(1);
+    });
+
+    it('finds the comment Facebook filed under the customer’s own parent comment when the answer went to a reply', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      // The customer answered under their comment; the relay answers that reply, and Facebook files the page's answer
+      // under the top-level comment (the sandbox does so when told here).
+      const nested = world.fb.control.state.addComment({ parentId: thread.commentId!, fromId: setup.customer.psid, fromName: 'Ana Silva', message: 'And size 10?', byPage: false, createdAt: Date.now() - 60_000 });
+      await world.relay.get(Database).repo(Conversation).update({ id: thread.conversation.id }, { lastCustomerCommentId: nested.id });
+      world.fb.control.injectError({ kind: 'lost_answer', path: `/${nested.id}/comments`, pageId: setup.page.id });
+      const reply = { id: 8115, threadId: thread.post.id, body: 'Size 10 too' };
+      expect((await setup.reply(reply)).status).toBe(502);
+      const [answer] = [...world.fb.control.state.comments.values()].filter((c) => c.byPage && c.parentId === nested.id);
+      answer.parentId = thread.commentId!;
 
       const repeat = await setup.reply(reply);
       expect(repeat.status).toBe(200);
-      const posted = pageComments(thread.commentId!);
-      expect(posted.map((c) => c.message)).toEqual(['Thank you!', 'Thank you!']);
-      expect(repeat.answer).toEqual({ id: posted[1].id });
-      expect(earlier.answer).toEqual({ id: posted[0].id });
+      expect(repeat.answer).toEqual({ id: answer.id });
+      expect([...world.fb.control.state.comments.values()].filter((c) => c.byPage && c.postId === thread.post.id)).toHaveLength(1);
     });
 
     it('posts the comment on a repeat when the first attempt never reached Facebook', async () => {
