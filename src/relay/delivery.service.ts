@@ -47,6 +47,15 @@ interface KnownHead {
   read?: Message | null;
 }
 
+/** A lease a failed step took, or may have taken, on a message of the conversation (on `messageId` when it knows which). */
+interface HeldLease {
+  conversationId: string;
+  leaseUntil: Date;
+  messageId?: string;
+}
+
+/** Leases kept to give back later at most; past it the oldest are left to run out. */
+const LEASES_TO_GIVE_BACK_MAX = 10_000;
 const LAST_DELIVERY_WRITE_MS = 10_000;
 const DECRYPTED_TARGET_TTL_MS = 60_000;
 const DECRYPTED_TARGETS_MAX = 10_000;
@@ -62,6 +71,8 @@ export class DeliveryService {
   private readonly logger = new Logger('Delivery');
   private readonly lastDeliveryWritten = new Map<string, number>();
   private readonly decryptedTargets = new Map<string, DecryptedTarget>();
+  /** Leases failed steps could not give back at once (the database was down): the sweeper's passes give them back. */
+  private readonly leasesToGiveBack = new Map<string, HeldLease>();
   private readonly store: DeliveryStore;
 
   constructor(
@@ -155,17 +166,44 @@ export class DeliveryService {
    * A step that takes a lease until `leaseUntil`, or records the message held under it. When the step fails, the lease
    * is given back before the job fails, so the job's retry (seconds later) delivers the message rather than it waiting
    * out `leaseMs`: a record that failed leaves the message queued under the lease, and a lease's round trip that failed
-   * may have committed first. A message the step did record is no longer under the lease, so it is left as it is.
+   * may have committed first. A message the step did record is no longer under the lease, so it is left as it is. When
+   * the database cannot take the give-back either (it is down), the lease is kept for the sweeper's next passes.
    */
   private async givingBackOnFailure<T>(conversationId: string, leaseUntil: Date, step: () => Promise<T>, messageId?: string): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      await this.store.releaseLease(conversationId, leaseUntil, messageId).catch((releaseError: Error) => this.logger.warn(
-        `A lease in conversation ${conversationId} could not be given back after a failed step (free again at ${leaseUntil.toISOString()}): ${releaseError.message}`,
-      ));
+      const lease: HeldLease = { conversationId, leaseUntil, messageId };
+      await this.store.releaseLease(conversationId, leaseUntil, messageId).catch((releaseError: Error) => {
+        this.keepToGiveBack(lease);
+        this.logger.warn(`A lease in conversation ${conversationId} could not be given back after a failed step (the sweeper tries again): ${releaseError.message}`);
+      });
       throw error;
     }
+  }
+
+  private keepToGiveBack(lease: HeldLease): void {
+    if (this.leasesToGiveBack.size >= LEASES_TO_GIVE_BACK_MAX) this.leasesToGiveBack.delete(this.leasesToGiveBack.keys().next().value!);
+    this.leasesToGiveBack.set(`${lease.messageId ?? lease.conversationId}|${lease.leaseUntil.getTime()}`, lease);
+  }
+
+  /**
+   * Gives back the leases failed steps could not (`givingBackOnFailure`), oldest first, until the database refuses again;
+   * one that has run out meanwhile is dropped. The sweeper calls it before each pass, so those messages are found due
+   * then rather than once their lease runs out. Answers how many are left.
+   */
+  async giveBackKeptLeases(now = Date.now()): Promise<number> {
+    for (const [key, lease] of this.leasesToGiveBack) {
+      if (lease.leaseUntil.getTime() > now) {
+        try {
+          await this.store.releaseLease(lease.conversationId, lease.leaseUntil, lease.messageId);
+        } catch {
+          break;
+        }
+      }
+      this.leasesToGiveBack.delete(key);
+    }
+    return this.leasesToGiveBack.size;
   }
 
   /**

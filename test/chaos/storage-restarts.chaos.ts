@@ -1,6 +1,7 @@
 import IORedis from 'ioredis';
 import type { ContactCenterSandbox } from '../../sandbox/contact-center/server';
 import type { FacebookSandbox } from '../../sandbox/facebook/server';
+import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { TestApp } from '../support/test-app';
 import { expectClean, postTraffic, settle, sleep } from '../reliability/traffic';
 import { OwnServer, startOwnMariaDb, startOwnRedis } from './servers';
@@ -25,6 +26,7 @@ describe('storage restarts under load', () => {
     ({ fb, cc, close: closeSandboxes } = await sandboxes());
   }, 120_000);
   afterEach(async () => {
+    cc?.control.setFailures({ latencyMs: 0 });
     await relay?.close().catch(() => undefined);
     relay = undefined;
   });
@@ -37,6 +39,11 @@ describe('storage restarts under load', () => {
 
   it('MariaDB killed and restarted mid-load: webhooks refused while it is down, then everything delivered by itself', async () => {
     relay = await inProcessRelay(fb, mariadb.url, redis.url);
+    // Production's lease: the deliveries cut off by the kill give their leases back (at once, or at a sweep once the
+    // database answers again) rather than holding their conversations for 5 minutes.
+    relay.get(DeliverySettings).leaseMs = 5 * 60_000;
+    // A contact center that takes 300 ms per notify, so the kill cuts deliveries off between their notify and record.
+    cc.control.setFailures({ latencyMs: 300 });
     const { accountId, pageId } = await integrationFor(relay, cc);
     const run = `mdb${Date.now() % 1e6}`;
     const [customers, rounds] = [5, 24];

@@ -2,6 +2,7 @@ import { SecretBox } from '../../src/common/crypto/secret-box';
 import { Database, Statement } from '../../src/database/database';
 import { DeliveryStore } from '../../src/relay/delivery-store';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
+import { DeliveryService } from '../../src/relay/delivery.service';
 import { backends } from '../support/backends';
 import { Harness, newTenant, postAndStore, settledMessages, startHarness } from './inbound-harness';
 import { messaging, page, textEvent } from './webhook-signing';
@@ -59,6 +60,23 @@ describe.each(backends())('delivery leases after a failed step on %s', (backend)
     expect(delivered.deliveryIds[0]).toBe(delivered.deliveryIds[1]);
     expect(delivered.statuses).toEqual(['record fails 1: delivered, 1', 'record fails 2: delivered, 1']);
     expect(delivered.seconds).toBeLessThan(20);
+  });
+
+  it('a lease the database refused to take back (it was down) is given back by the sweeper once it answers again', async () => {
+    const record = jest.spyOn(DeliveryStore.prototype, 'record').mockRejectedValueOnce(connectionLost());
+    const release = jest.spyOn(DeliveryStore.prototype, 'releaseLease').mockRejectedValueOnce(connectionLost());
+    let delivered;
+    try {
+      delivered = await deliverTwo('database down');
+      expect(release.mock.calls.length).toBeGreaterThanOrEqual(2); // refused, then given back by a sweep
+    } finally {
+      record.mockRestore();
+      release.mockRestore();
+    }
+    expect(delivered.bodies).toEqual(['database down 1', 'database down 1', 'database down 2']);
+    expect(delivered.statuses).toEqual(['database down 1: delivered, 1', 'database down 2: delivered, 1']);
+    expect(delivered.seconds).toBeLessThan(20);
+    expect(await h.relay.get(DeliveryService).giveBackKeptLeases()).toBe(0);
   });
 
   it("a contact center's address that cannot be decrypted once (after the job leased the head) does not hold the conversation back", async () => {
