@@ -294,5 +294,4 @@ export class DeliveryStore {
   private async select(sql: string, parameters: unknown[]): Promise<Row[]> {
     return (await this.one(sql, parameters)).records;
   }
-
 }

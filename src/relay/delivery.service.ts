@@ -106,13 +106,14 @@ export class DeliveryService {
     }
     if (!loaded) return;
     const { conversation, integration } = loaded;
-    const start = async (): Promise<Delivery | null> => {
+    // Null: the integration is switched off, and its queued messages are held.
+    const deliveryOrHold = async (): Promise<Delivery | null> => {
       if (integration.enabled) return this.deliveryTo(integration);
       await this.database.repo(Message).update({ conversationId: conversation.id, direction: 'in', status: 'queued' }, { status: 'held', nextAttemptAt: null, lockedUntil: null });
       return null;
     };
     const lease = known.leased?.lockedUntil;
-    const delivery = lease ? await this.givingBackOnFailure(conversation.id, lease, start, known.leased!.id) : await start();
+    const delivery = lease ? await this.givingBackOnFailure(conversation.id, lease, deliveryOrHold, known.leased!.id) : await deliveryOrHold();
     if (!delivery) return;
     for (let done = 0; ; done++) {
       const step = await this.webhooksFirst.inTurn(() => this.deliverNext(conversation, delivery, done, known, context));

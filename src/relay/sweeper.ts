@@ -15,9 +15,9 @@ const BATCH = 500;
  * "Nothing lost": finds queued inbound messages that were due a while ago and that no worker holds
  * (Redis lost its jobs, a process died mid-delivery, an enqueue failed) and enqueues their
  * conversations again; before that it gives back the leases of failed delivery steps that the
- * database refused at the time (`DeliveryService.giveBackKeptLeases`). Job ids are the same ones the normal path uses, so a job that still exists
- * is not doubled. Runs on a timer in every worker process, not as a queued job: it must survive the
- * queue losing its data.
+ * database refused at the time (`DeliveryService.giveBackKeptLeases`). Job ids are the same ones
+ * the normal path uses, so a job that still exists is not doubled. Runs on a timer in every worker
+ * process, not as a queued job: it must survive the queue losing its data.
  */
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
