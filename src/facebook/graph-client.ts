@@ -42,14 +42,17 @@ export class GraphClient {
     return this.call<T>('DELETE', path, options);
   }
 
-  /** Follows `paging.next` and returns every item of a list edge (bounded to 50 pages). */
-  async getAll<T>(path: string, options: GraphCallOptions = {}): Promise<T[]> {
+  /**
+   * Follows `paging.next` and returns every item of a list edge (bounded to `maxPages`, 50), or the items up to the
+   * first page for which `enough` says no more are wanted.
+   */
+  async getAll<T>(path: string, options: GraphCallOptions = {}, until: { maxPages?: number; enough?: (page: T[]) => boolean } = {}): Promise<T[]> {
     const items: T[] = [];
     let page = await this.get<{ data: T[]; paging?: { next?: string; cursors?: { after?: string } } }>(path, options);
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < (until.maxPages ?? 50); i++) {
       items.push(...(page.data ?? []));
       const after = page.paging?.next ? page.paging.cursors?.after ?? new URL(page.paging.next).searchParams.get('after') : undefined;
-      if (!after) break;
+      if (!after || until.enough?.(page.data ?? []) || i + 1 >= (until.maxPages ?? 50)) break;
       page = await this.get(path, { ...options, params: { ...options.params, after } });
     }
     return items;

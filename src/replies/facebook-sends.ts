@@ -53,22 +53,33 @@ export class FacebookSends {
   }
 
   /**
-   * The newest comments on a post, at every level, newest first (`GET /{post-id}/comments?filter=stream`,
+   * The post's comments at every level made since `since` (ms), newest first (`GET /{post-id}/comments?filter=stream`,
    * facebook-platform.md §4.5), with their parent: how the relay finds out whether a comment it sent went up when
-   * Facebook's answer never came. The whole post, so the comment is found wherever Facebook filed it.
+   * Facebook's answer never came. The whole post, so the comment is found wherever Facebook filed it; pages of 50 until
+   * one reaches back before `since`, at most 10.
    */
-  async newestComments(postId: string, token: string): Promise<PostedComment[]> {
-    const answer = await this.graph.get<{ data?: PostedComment[] }>(`${postId}/comments`, {
+  async commentsSince(postId: string, token: string, since: number): Promise<PostedComment[]> {
+    const comments = await this.graph.getAll<PostedComment>(`${postId}/comments`, {
       token,
-      params: { fields: 'id,message,from,created_time,parent', filter: 'stream', order: 'reverse_chronological', limit: NEWEST_COMMENTS },
+      params: { fields: 'id,message,from,created_time,parent', filter: 'stream', order: 'reverse_chronological', limit: COMMENTS_PER_PAGE },
       timeoutMs: GRAPH_SEND_TIMEOUT_MS,
-    });
-    return Array.isArray(answer.data) ? answer.data : [];
+    }, { maxPages: 10, enough: (page) => page.some((comment) => !(madeAt(comment) >= since)) });
+    return comments.filter((comment) => madeAt(comment) >= since);
+  }
+
+  /** The comment a comment answers, or null when it is directly on the post (`GET /{comment-id}?fields=parent`). */
+  async parentOf(commentId: string, token: string): Promise<string | null> {
+    const comment = await this.graph.get<{ parent?: { id?: string } }>(commentId, { token, params: { fields: 'parent' }, timeoutMs: GRAPH_SEND_TIMEOUT_MS });
+    return comment.parent?.id ?? null;
   }
 }
 
-/** How many of a post's newest comments a read-back looks at. */
-const NEWEST_COMMENTS = 50;
+function madeAt(comment: PostedComment): number {
+  return Date.parse(comment.created_time ?? '');
+}
+
+/** Comments per page of a read-back. */
+const COMMENTS_PER_PAGE = 50;
 
 export interface PostedComment {
   id: string;

@@ -249,31 +249,32 @@ export class ReplyService {
 
   /**
    * A public comment taken over by a repeat may have gone up without Facebook's answer reaching the relay (the answer
-   * lost, a timeout, a crash before the record). Comments have no echo that names the row, so the relay reads the
-   * post's newest comments back: one by the page with the same text, under the target (or under the target's own
-   * parent, where Facebook files an answer to a reply), made since the reply began and recorded for no other reply, is
-   * this one. Not while another reply with the same text to the same target is unrecorded: that one may be its. A read
-   * that Facebook refuses (a permission, a bad request) leaves the comment to be posted again, as before; a throttled,
-   * failing or unreachable Graph answers the repeat with that error, to be tried again.
+   * lost, a timeout, a crash before the record). Comments have no echo that names the row, so the relay reads back the
+   * post's comments made since the reply began: one by the page with the same text, under the target (or under the
+   * target's own parent, where Facebook may file an answer to a reply), recorded for no other reply, is this one. Not
+   * while another reply with the same text to the same target is unrecorded: that one may be its. A read that Facebook
+   * refuses (a permission, a bad request) leaves the comment to be posted again, as before; a throttled, failing or
+   * unreachable Graph answers the repeat with that error, to be tried again.
    */
   private async postedEarlier(job: ReplyJob, target: string, token: string, text: string): Promise<string | null> {
     const postId = job.conversation.threadId;
-    let comments: PostedComment[];
+    let mine: PostedComment[];
     try {
-      comments = await this.sends.newestComments(postId, token);
+      const since = job.message.createdAt.getTime() - COMMENT_CLOCK_MARGIN_MS;
+      const candidates = (await this.sends.commentsSince(postId, token, since)).filter((comment) => comment.from?.id === job.integration.pageId && comment.message === text);
+      const parentOf = (comment: PostedComment) => comment.parent?.id ?? postId;
+      mine = candidates.filter((comment) => parentOf(comment) === target);
+      if (!mine.length && target !== postId && candidates.some((comment) => parentOf(comment) !== postId)) {
+        const targetsParent = await this.sends.parentOf(target, token);
+        mine = candidates.filter((comment) => targetsParent !== null && parentOf(comment) === targetsParent);
+      }
     } catch (error) {
       if (!(error instanceof GraphError) || !REFUSED_READ.has(error.classification)) throw error;
       this.logger.warn(`reply ${job.message.id}: could not read back the comments of post ${postId} (${error.message}); posting the comment again`);
       return null;
     }
-    const parentOf = (comment: PostedComment) => comment.parent?.id ?? postId;
-    const targetComment = comments.find((comment) => comment.id === target);
-    const under = new Set([target, ...(targetComment && parentOf(targetComment) !== postId ? [parentOf(targetComment)] : [])]);
-    const since = job.message.createdAt.getTime() - COMMENT_CLOCK_MARGIN_MS;
-    const candidates = comments.filter((comment) =>
-      comment.from?.id === job.integration.pageId && comment.message === text && under.has(parentOf(comment)) && Date.parse(comment.created_time ?? '') >= since);
-    if (!candidates.length || (await this.outbound.unrecordedCommentsLike(job.message, target, text))) return null;
-    for (const comment of candidates) {
+    if (!mine.length || (await this.outbound.unrecordedCommentsLike(job.message, target, text))) return null;
+    for (const comment of mine) {
       if (!(await this.outbound.isAnotherReplysId(job.message, comment.id))) return comment.id;
     }
     return null;

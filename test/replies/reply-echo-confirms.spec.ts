@@ -196,6 +196,24 @@ describe.each(backends())('replies confirmed by their echo on %s', (backend) => 
       expect(await firstRow(setup.integration.id)).toMatchObject({ status: 'sent', externalId: posted.id, lastError: null });
     });
 
+    it('finds the comment behind more newer comments than a page holds', async () => {
+      const setup = await setUpPage(world);
+      const thread = await setUpWallThread(world, setup);
+      world.fb.control.injectError({ kind: 'lost_answer', path: '/comments', pageId: setup.page.id });
+      const reply = { id: 8116, threadId: thread.post.id, body: 'Our shop opens at 9' };
+      expect((await setup.reply(reply)).status).toBe(502);
+      const [posted] = pageComments(thread.commentId!);
+      for (let i = 0; i < 120; i++) {
+        world.fb.control.state.addComment({ parentId: thread.post.id, fromId: setup.customer.psid, fromName: 'Ana Silva', message: `Me too ${i}`, byPage: false, createdAt: Date.now() + 1_000 + i });
+      }
+      const repeat = await setup.reply(reply);
+      expect(repeat.status).toBe(200);
+      expect(repeat.answer).toEqual({ id: posted.id });
+      expect(pageComments(thread.commentId!)).toHaveLength(1);
+      // Three pages of 50, newest first; the third reaches the page's comment.
+      expect(graphCalls(world.fb, setup.page.id, '/comments').filter((call) => call.method === 'GET')).toHaveLength(3);
+    });
+
     it('keeps replies with the same text apart: a repeat takes neither the comment another reply recorded nor one an unrecorded reply may own', async () => {
       const setup = await setUpPage(world);
       const thread = await setUpWallThread(world, setup);
