@@ -13,6 +13,8 @@ export class BullMqDriver extends JobQueue {
   private readonly workers: Worker[] = [];
   /** BullMQ leaves connections it was given open; these are ours to close. */
   private readonly workerConnections: IORedis[] = [];
+  /** Jobs of each kind this process ran that failed for good (BullMQ removes them, so their ids can be added again). */
+  private readonly failedForGood = new Map<string, number>();
 
   constructor(redisUrl: string, private readonly prefix: string, jobs: JobDefinition[]) {
     super();
@@ -34,12 +36,12 @@ export class BullMqDriver extends JobQueue {
   async counts(): Promise<Record<string, QueueCounts>> {
     const result: Record<string, QueueCounts> = {};
     for (const [name, queue] of this.queues) {
-      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
       result[name] = {
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         active: counts.active ?? 0,
         delayed: counts.delayed ?? 0,
-        failed: counts.failed ?? 0,
+        failed: this.failedForGood.get(name) ?? 0,
       };
     }
     return result;
@@ -66,6 +68,7 @@ export class BullMqDriver extends JobQueue {
       );
       worker.on('failed', (failed, error) => {
         if (failed && failed.attemptsMade >= job.options.attempts) {
+          this.failedForGood.set(job.name, (this.failedForGood.get(job.name) ?? 0) + 1);
           this.logger.error(`Job ${job.name} ${failed.id} failed after ${failed.attemptsMade} attempts: ${error.message}`);
         }
       });
@@ -105,8 +108,10 @@ export class BullMqDriver extends JobQueue {
       delay: options.delayMs && options.delayMs > 0 ? options.delayMs : undefined,
       attempts: job.options.attempts,
       backoff: { type: 'exponential', delay: job.options.backoffMs },
+      // Both kinds of end free the id: a job kept as failed would make BullMQ ignore the sweepers' re-enqueue under the
+      // same id (the message would wait for the next one in its conversation). The log and `counts` keep the failures.
       removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600, count: 10000 },
+      removeOnFail: true,
     };
   }
 }

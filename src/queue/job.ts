@@ -36,7 +36,10 @@ export interface JobContext {
 
 export interface EnqueueOptions {
   delayMs?: number;
-  /** While a job with this id is waiting, delayed or running, adding it again does nothing. */
+  /**
+   * While a job with this id is waiting, delayed or running, adding it again does nothing. Once it completed or failed
+   * for good, the id can be added again: a sweeper re-enqueues work the database still holds under the same ids.
+   */
   jobId?: string;
   /**
    * In-process queue only: while a job of this kind with the same key waits to start (not delayed, not
@@ -72,6 +75,7 @@ export interface QueueCounts {
   waiting: number;
   active: number;
   delayed: number;
+  /** Jobs this process ran that failed for good, since it started (both drivers). */
   failed: number;
 }
 

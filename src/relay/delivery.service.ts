@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { BlobStore } from '../blobs/blob-store';
 import { SecretBox } from '../common/crypto/secret-box';
 import { OutboundHttpError } from '../common/http/outbound-http';
@@ -56,6 +56,8 @@ interface HeldLease {
 
 /** Leases kept to give back later at most; past it the oldest are left to run out. */
 const LEASES_TO_GIVE_BACK_MAX = 10_000;
+/** How often kept leases are tried again while there are any. */
+const KEPT_LEASES_RETRY_MS = 2_000;
 const LAST_DELIVERY_WRITE_MS = 10_000;
 const DECRYPTED_TARGET_TTL_MS = 60_000;
 const DECRYPTED_TARGETS_MAX = 10_000;
@@ -67,12 +69,14 @@ const DECRYPTED_TARGETS_MAX = 10_000;
  * other conversations (other jobs) go on.
  */
 @Injectable()
-export class DeliveryService {
+export class DeliveryService implements OnApplicationShutdown {
   private readonly logger = new Logger('Delivery');
   private readonly lastDeliveryWritten = new Map<string, number>();
   private readonly decryptedTargets = new Map<string, DecryptedTarget>();
-  /** Leases failed steps could not give back at once (the database was down): the sweeper's passes give them back. */
+  /** Leases failed steps could not give back at once (the database was down), tried again every 2 s and by the sweeper. */
   private readonly leasesToGiveBack = new Map<string, HeldLease>();
+  private keptLeasesTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly store: DeliveryStore;
 
   constructor(
@@ -186,12 +190,25 @@ export class DeliveryService {
   private keepToGiveBack(lease: HeldLease): void {
     if (this.leasesToGiveBack.size >= LEASES_TO_GIVE_BACK_MAX) this.leasesToGiveBack.delete(this.leasesToGiveBack.keys().next().value!);
     this.leasesToGiveBack.set(`${lease.messageId ?? lease.conversationId}|${lease.leaseUntil.getTime()}`, lease);
+    this.scheduleKeptLeases();
+  }
+
+  private scheduleKeptLeases(): void {
+    if (this.keptLeasesTimer || this.stopped || !this.leasesToGiveBack.size) return;
+    this.keptLeasesTimer = setTimeout(() => {
+      void this.giveBackKeptLeases().finally(() => {
+        this.keptLeasesTimer = null;
+        this.scheduleKeptLeases();
+      });
+    }, KEPT_LEASES_RETRY_MS);
+    this.keptLeasesTimer.unref();
   }
 
   /**
    * Gives back the leases failed steps could not (`givingBackOnFailure`), oldest first, until the database refuses again;
-   * one that has run out meanwhile is dropped. The sweeper calls it before each pass, so those messages are found due
-   * then rather than once their lease runs out. Answers how many are left.
+   * one that has run out meanwhile is dropped. Each conversation given back gets a job of its own (a fresh id), since
+   * its job may have failed for good while the database was away. Runs every 2 s while there are any, and before each
+   * sweeper pass. Answers how many are left.
    */
   async giveBackKeptLeases(now = Date.now()): Promise<number> {
     for (const [key, lease] of this.leasesToGiveBack) {
@@ -201,10 +218,17 @@ export class DeliveryService {
         } catch {
           break;
         }
+        await this.queue.add(DeliverConversation, { conversationId: lease.conversationId }, { jobId: `c-${lease.conversationId}-lease-${lease.leaseUntil.getTime()}` })
+          .catch((error: Error) => this.logger.warn(`Conversation ${lease.conversationId} not enqueued after its lease was given back (the sweeper will): ${error.message}`));
       }
       this.leasesToGiveBack.delete(key);
     }
     return this.leasesToGiveBack.size;
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.keptLeasesTimer) clearTimeout(this.keptLeasesTimer);
   }
 
   /**

@@ -56,20 +56,21 @@ export class FacebookSends {
    * The post's comments at every level made since `since` (ms), newest first (`GET /{post-id}/comments?filter=stream`,
    * facebook-platform.md §4.5), with their parent: how the relay finds out whether a comment it sent went up when
    * Facebook's answer never came. The whole post, so the comment is found wherever Facebook filed it; pages of 50 until
-   * one reaches back before `since`, at most 10.
+   * one reaches back before `since`, at most 6, each within 5 s: with the parent's lookup the read-back ends within
+   * 35 s, well before a repeat would take a `sending` row over (60 s).
    */
   async commentsSince(postId: string, token: string, since: number): Promise<PostedComment[]> {
     const comments = await this.graph.getAll<PostedComment>(`${postId}/comments`, {
       token,
       params: { fields: 'id,message,from,created_time,parent', filter: 'stream', order: 'reverse_chronological', limit: COMMENTS_PER_PAGE },
-      timeoutMs: GRAPH_SEND_TIMEOUT_MS,
-    }, { maxPages: 10, enough: (page) => page.some((comment) => !(madeAt(comment) >= since)) });
+      timeoutMs: GRAPH_READ_BACK_TIMEOUT_MS,
+    }, { maxPages: COMMENT_PAGES_MAX, enough: (page) => page.some((comment) => !(madeAt(comment) >= since)) });
     return comments.filter((comment) => madeAt(comment) >= since);
   }
 
   /** The comment a comment answers, or null when it is directly on the post (`GET /{comment-id}?fields=parent`). */
   async parentOf(commentId: string, token: string): Promise<string | null> {
-    const comment = await this.graph.get<{ parent?: { id?: string } }>(commentId, { token, params: { fields: 'parent' }, timeoutMs: GRAPH_SEND_TIMEOUT_MS });
+    const comment = await this.graph.get<{ parent?: { id?: string } }>(commentId, { token, params: { fields: 'parent' }, timeoutMs: GRAPH_READ_BACK_TIMEOUT_MS });
     return comment.parent?.id ?? null;
   }
 }
@@ -78,8 +79,10 @@ function madeAt(comment: PostedComment): number {
   return Date.parse(comment.created_time ?? '');
 }
 
-/** Comments per page of a read-back. */
+/** Comments per page of a read-back, pages at most, and how long each of its calls may take. */
 const COMMENTS_PER_PAGE = 50;
+const COMMENT_PAGES_MAX = 6;
+const GRAPH_READ_BACK_TIMEOUT_MS = 5_000;
 
 export interface PostedComment {
   id: string;

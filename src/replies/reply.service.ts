@@ -258,26 +258,26 @@ export class ReplyService {
    */
   private async postedEarlier(job: ReplyJob, target: string, token: string, text: string): Promise<string | null> {
     const postId = job.conversation.threadId;
-    let mine: PostedComment[];
     try {
       const since = job.message.createdAt.getTime() - COMMENT_CLOCK_MARGIN_MS;
       const candidates = (await this.sends.commentsSince(postId, token, since)).filter((comment) => comment.from?.id === job.integration.pageId && comment.message === text);
+      if (!candidates.length || (await this.outbound.unrecordedCommentsLike(job.message, target, text))) return null;
       const parentOf = (comment: PostedComment) => comment.parent?.id ?? postId;
-      mine = candidates.filter((comment) => parentOf(comment) === target);
-      if (!mine.length && target !== postId && candidates.some((comment) => parentOf(comment) !== postId)) {
-        const targetsParent = await this.sends.parentOf(target, token);
-        mine = candidates.filter((comment) => targetsParent !== null && parentOf(comment) === targetsParent);
-      }
+      const under = async (parent: string) => {
+        for (const comment of candidates) {
+          if (parentOf(comment) === parent && !(await this.outbound.isAnotherReplysId(job.message, comment.id))) return comment.id;
+        }
+        return null;
+      };
+      const found = await under(target);
+      if (found || target === postId || candidates.every((comment) => parentOf(comment) === postId || parentOf(comment) === target)) return found;
+      const targetsParent = await this.sends.parentOf(target, token);
+      return targetsParent ? under(targetsParent) : null;
     } catch (error) {
       if (!(error instanceof GraphError) || !REFUSED_READ.has(error.classification)) throw error;
       this.logger.warn(`reply ${job.message.id}: could not read back the comments of post ${postId} (${error.message}); posting the comment again`);
       return null;
     }
-    if (!mine.length || (await this.outbound.unrecordedCommentsLike(job.message, target, text))) return null;
-    for (const comment of mine) {
-      if (!(await this.outbound.isAnotherReplysId(job.message, comment.id))) return comment.id;
-    }
-    return null;
   }
 
   private async sendPrivateReply(job: ReplyJob): Promise<SendResult> {

@@ -39,9 +39,10 @@ describe('storage restarts under load', () => {
 
   it('MariaDB killed and restarted mid-load: webhooks refused while it is down, then everything delivered by itself', async () => {
     relay = await inProcessRelay(fb, mariadb.url, redis.url);
-    // Production's lease: the deliveries cut off by the kill give their leases back (at once, or at a sweep once the
-    // database answers again) rather than holding their conversations for 5 minutes.
-    relay.get(DeliverySettings).leaseMs = 5 * 60_000;
+    // Production's lease and sweeper: the deliveries cut off by the kill give their leases back, at once or as soon as the
+    // database answers again, and go on by themselves, rather than holding their conversations for 5 minutes or waiting
+    // for a sweep.
+    Object.assign(relay.get(DeliverySettings), { leaseMs: 5 * 60_000, sweepIntervalMs: 30_000, sweepGraceMs: 60_000 });
     // A contact center that takes 300 ms per notify, so the kill cuts deliveries off between their notify and record.
     cc.control.setFailures({ latencyMs: 300 });
     const { accountId, pageId } = await integrationFor(relay, cc);

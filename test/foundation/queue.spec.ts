@@ -91,6 +91,19 @@ describe.each(backends())('job queue on %s', (backend) => {
     expect(recorder.delayed.filter((d) => d.id === 'dup')).toHaveLength(1);
   });
 
+  it('takes a job id again once its job failed for good, and counts the failure', async () => {
+    const failedBefore = (await queue.counts())['test.flaky'].failed;
+    await queue.add(FlakyJob, { id: 'again', failTimes: 10 }, { jobId: 'again-1' });
+    await waitFor(() => recorder.runs.filter((r) => r.id === 'again').length === 3);
+    // The failure is counted once the last try's error is handled.
+    for (let i = 0; i < 100 && (await queue.counts())['test.flaky'].failed === failedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await queue.counts())['test.flaky'].failed).toBe(failedBefore + 1);
+    // A sweeper's re-enqueue uses the same id: it must run, not be ignored as a duplicate of the failed job.
+    await queue.add(FlakyJob, { id: 'again', failTimes: 0 }, { jobId: 'again-1' });
+    await waitFor(() => recorder.runs.filter((r) => r.id === 'again').length === 4);
+    expect(recorder.runs.filter((r) => r.id === 'again').map((r) => r.attempt)).toEqual([1, 2, 3, 1]);
+  });
+
   it('reports queue depth per job kind', async () => {
     await queue.add(DelayedJob, { id: 'counted' }, { delayMs: 60_000 });
     const counts = await queue.counts();

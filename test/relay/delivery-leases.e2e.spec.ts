@@ -3,6 +3,8 @@ import { Database, Statement } from '../../src/database/database';
 import { DeliveryStore } from '../../src/relay/delivery-store';
 import { DeliverySettings } from '../../src/relay/delivery.settings';
 import { DeliveryService } from '../../src/relay/delivery.service';
+import { DeliverConversation } from '../../src/relay/relay.jobs';
+import { JobQueue } from '../../src/queue/job-queue';
 import { backends } from '../support/backends';
 import { Harness, newTenant, postAndStore, settledMessages, startHarness } from './inbound-harness';
 import { messaging, page, textEvent } from './webhook-signing';
@@ -62,16 +64,24 @@ describe.each(backends())('delivery leases after a failed step on %s', (backend)
     expect(delivered.seconds).toBeLessThan(20);
   });
 
-  it('a lease the database refused to take back (it was down) is given back by the sweeper once it answers again', async () => {
+  it('a lease the database refused to take back (it was down) is given back once it answers, and its conversation enqueued again', async () => {
+    // Production's sweeper, whose query would find the message only a minute after it was due.
+    const sweeper = { sweepIntervalMs: settings.sweepIntervalMs, sweepGraceMs: settings.sweepGraceMs };
+    Object.assign(settings, { sweepIntervalMs: 30_000, sweepGraceMs: 60_000 });
     const record = jest.spyOn(DeliveryStore.prototype, 'record').mockRejectedValueOnce(connectionLost());
     const release = jest.spyOn(DeliveryStore.prototype, 'releaseLease').mockRejectedValueOnce(connectionLost());
+    const enqueued = jest.spyOn(h.relay.get(JobQueue), 'add');
     let delivered;
     try {
       delivered = await deliverTwo('database down');
-      expect(release.mock.calls.length).toBeGreaterThanOrEqual(2); // refused, then given back by a sweep
+      expect(release.mock.calls.length).toBeGreaterThanOrEqual(2); // refused, then given back
+      // A job of its own: the conversation's job may have failed for good while the database was away.
+      expect(enqueued.mock.calls.some(([job, , options]) => job === DeliverConversation && /-lease-\d+$/.test(options?.jobId ?? ''))).toBe(true);
     } finally {
       record.mockRestore();
       release.mockRestore();
+      enqueued.mockRestore();
+      Object.assign(settings, sweeper);
     }
     expect(delivered.bodies).toEqual(['database down 1', 'database down 1', 'database down 2']);
     expect(delivered.statuses).toEqual(['database down 1: delivered, 1', 'database down 2: delivered, 1']);
