@@ -13,7 +13,7 @@ export interface MessagePayload {
   context?: Record<string, unknown>;
 }
 
-export function parsePayload(message: Message): MessagePayload {
+export function parsePayload(message: Pick<Message, 'payload'>): MessagePayload {
   if (!message.payload) return {};
   try {
     return JSON.parse(message.payload) as MessagePayload;

@@ -15,14 +15,18 @@ export function outboundMetadata(rowId: string, part?: { index: number; of: numb
 
 /** The row whose whole reply an echo confirms, or null (a part of a split text, another app's metadata). */
 export function rowConfirmedByEcho(metadata: unknown): string | null {
-  if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return null;
-  const rowId = metadata.slice(PREFIX.length);
-  return /^[A-Za-z0-9_-]{1,64}$/.test(rowId) ? rowId : null;
+  const named = namedByEcho(metadata);
+  return named && named.part === undefined ? named.rowId : null;
 }
 
 /** The row and part an echo of one part of a split text names (`relay:outbound:<row id>#<part>`), or null. */
 export function partConfirmedByEcho(metadata: unknown): { rowId: string; part: number } | null {
+  const named = namedByEcho(metadata);
+  return named && named.part !== undefined ? { rowId: named.rowId, part: named.part } : null;
+}
+
+function namedByEcho(metadata: unknown): { rowId: string; part?: number } | null {
   if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return null;
-  const named = /^([A-Za-z0-9_-]{1,64})#(\d{1,4})$/.exec(metadata.slice(PREFIX.length));
-  return named ? { rowId: named[1], part: Number(named[2]) } : null;
+  const named = /^([A-Za-z0-9_-]{1,64})(?:#(\d{1,4}))?$/.exec(metadata.slice(PREFIX.length));
+  return named ? { rowId: named[1], part: named[2] === undefined ? undefined : Number(named[2]) } : null;
 }

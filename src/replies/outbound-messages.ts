@@ -4,6 +4,7 @@ import { In, IsNull, MoreThanOrEqual, Not, QueryFailedError } from 'typeorm';
 import { newId } from '../common/ids';
 import { Database, driverErrorCode } from '../database/database';
 import { Message } from '../relay/message.entity';
+import { parsePayload as inboundPayload } from '../relay/notification';
 import { partConfirmedByEcho } from '../relay/outbound-echo';
 import { RawRows } from '../database/raw-rows';
 import { ReplyAnswer } from './reply-errors';
@@ -168,7 +169,7 @@ export class OutboundMessages {
       select: { externalId: true, payload: true },
     });
     for (const echo of echoes) {
-      const named = partConfirmedByEcho(echoContext(echo).metadata);
+      const named = partConfirmedByEcho(inboundPayload(echo).context?.metadata);
       if (named?.rowId === reply.id && named.part === part && echo.externalId) return echo.externalId;
     }
     return null;
@@ -264,16 +265,6 @@ const INSERTED: Array<keyof Message & string> = [
 export function parsePayload(message: Pick<Message, 'payload'>): OutboundPayload {
   try {
     return message.payload ? (JSON.parse(message.payload) as OutboundPayload) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** What the ingest kept of an echo's webhook event (`payload.context`: its metadata, app id). */
-function echoContext(echo: Pick<Message, 'payload'>): { metadata?: unknown } {
-  try {
-    const context = echo.payload ? (JSON.parse(echo.payload) as { context?: unknown }).context : undefined;
-    return typeof context === 'object' && context !== null ? context : {};
   } catch {
     return {};
   }
