@@ -73,7 +73,7 @@ export class DeliveryService implements OnApplicationShutdown {
   private readonly logger = new Logger('Delivery');
   private readonly lastDeliveryWritten = new Map<string, number>();
   private readonly decryptedTargets = new Map<string, DecryptedTarget>();
-  /** Leases failed steps could not give back at once (the database was down), tried again every 2 s and by the sweeper. */
+  /** Leases failed steps could not give back at once (the database was down), tried again every 2 s. */
   private readonly leasesToGiveBack = new Map<string, HeldLease>();
   private keptLeasesTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -172,7 +172,7 @@ export class DeliveryService implements OnApplicationShutdown {
    * is given back before the job fails, so the job's retry (seconds later) delivers the message rather than it waiting
    * out `leaseMs`: a record that failed leaves the message queued under the lease, and a lease's round trip that failed
    * may have committed first. A message the step did record is no longer under the lease, so it is left as it is. When
-   * the database cannot take the give-back either (it is down), the lease is kept for the sweeper's next passes.
+   * the database cannot take the give-back either (it is down), the lease is kept and tried again (`giveBackKeptLeases`).
    */
   private async givingBackOnFailure<T>(conversationId: string, leaseUntil: Date, step: () => Promise<T>, messageId?: string): Promise<T> {
     try {
@@ -181,7 +181,7 @@ export class DeliveryService implements OnApplicationShutdown {
       const lease: HeldLease = { conversationId, leaseUntil, messageId };
       await this.store.releaseLease(conversationId, leaseUntil, messageId).catch((releaseError: Error) => {
         this.keepToGiveBack(lease);
-        this.logger.warn(`A lease in conversation ${conversationId} could not be given back after a failed step (the sweeper tries again): ${releaseError.message}`);
+        this.logger.warn(`A lease in conversation ${conversationId} could not be given back after a failed step (tried again every 2 s): ${releaseError.message}`);
       });
       throw error;
     }
@@ -207,8 +207,8 @@ export class DeliveryService implements OnApplicationShutdown {
   /**
    * Gives back the leases failed steps could not (`givingBackOnFailure`), oldest first, until the database refuses again;
    * one that has run out meanwhile is dropped. Each conversation given back gets a job of its own (a fresh id), since
-   * its job may have failed for good while the database was away. Runs every 2 s while there are any, and before each
-   * sweeper pass. Answers how many are left.
+   * its job may have failed for good while the database was away. Runs every 2 s while there are any. Answers how many
+   * are left.
    */
   async giveBackKeptLeases(now = Date.now()): Promise<number> {
     for (const [key, lease] of this.leasesToGiveBack) {

@@ -4,7 +4,6 @@ import { In } from 'typeorm';
 import { Database } from '../database/database';
 import { Integration } from '../integrations/integration.entity';
 import { JobQueue } from '../queue/job-queue';
-import { DeliveryService } from './delivery.service';
 import { DeliverySettings } from './delivery.settings';
 import { Message } from './message.entity';
 import { DeliverConversation, deliveryJobId } from './relay.jobs';
@@ -14,10 +13,9 @@ const BATCH = 500;
 /**
  * "Nothing lost": finds queued inbound messages that were due a while ago and that no worker holds
  * (Redis lost its jobs, a process died mid-delivery, an enqueue failed) and enqueues their
- * conversations again; before that it gives back the leases of failed delivery steps that the
- * database refused at the time (`DeliveryService.giveBackKeptLeases`). Job ids are the same ones
- * the normal path uses, so a job that still exists is not doubled. Runs on a timer in every worker
- * process, not as a queued job: it must survive the queue losing its data.
+ * conversations again. Job ids are the same ones the normal path uses, so a job that still exists
+ * is not doubled. Runs on a timer in every worker process, not as a queued job: it must survive the
+ * queue losing its data.
  */
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,7 +29,6 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     private readonly queue: JobQueue,
     private readonly settings: DeliverySettings,
     private readonly config: AppConfig,
-    private readonly delivery: DeliveryService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -46,9 +43,6 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
 
   /** One pass; returns how many conversations were enqueued again. */
   async sweep(now = new Date()): Promise<number> {
-    // First: leases that failed steps held when the database went away, so their messages count as free below.
-    const kept = await this.delivery.giveBackKeptLeases(now.getTime());
-    if (kept) this.logger.warn(`${kept} leases of failed delivery steps are still to be given back (the database refuses them)`);
     const due = new Date(now.getTime() - this.settings.sweepGraceMs);
     await this.releaseStrandedHeld(now, due);
     const rows = await this.database.repo(Message).createQueryBuilder('m')
