@@ -153,7 +153,7 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     await pageSide.getByText('Yes, bring it in today.').waitFor();
     const image = customerSide.getByRole('img', { name: 'Image: flat-tyre.png' });
     await image.waitFor();
-    await page.waitForFunction('document.querySelector("img.attachment-image")?.complete');
+    await untilTrue(page, 'document.querySelector("img.attachment-image")?.complete');
     expect(await page.evaluate('document.querySelector("img.attachment-image").naturalWidth')).toBe(96);
     // Thread order: the customer's message (text, then the photo) before the agent's answer.
     const order = await thread.locator('.bubble-row').evaluateAll((rows) => rows.map((row) => row.className.includes('from-page') ? 'page' : 'customer'));
@@ -288,7 +288,7 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     // It opens at the newest message, like a chat app: the window is scrolled to the bottom (the thread overflows
     // it), the oldest of the 200 is out of view above, and the focus stayed on the page title.
     const rows = thread.locator('.bubble-row');
-    await page.waitForFunction(AT_BOTTOM);
+    await untilTrue(page, AT_BOTTOM);
     expect(await inView(page, rows.last())).toBe(true);
     expect(await inView(page, rows.first())).toBe(false);
     expect(await page.evaluate('document.activeElement.tagName')).toBe('H1');
@@ -296,15 +296,15 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     await page.screenshot({ path: '/tmp/relay-conversation-long.png' });
     // While the reader is at the bottom, a reflow (a narrower window here) keeps the newest message in view.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForFunction(AT_BOTTOM);
+    await untilTrue(page, AT_BOTTOM);
     expect(await inView(page, rows.last())).toBe(true);
     await page.setViewportSize({ width: 1100, height: 900 });
-    await page.waitForFunction(AT_BOTTOM);
+    await untilTrue(page, AT_BOTTOM);
     // A reader who scrolled up is left where they are when the thread reflows.
     const middle = rows.filter({ has: page.getByText('Old question 100', { exact: true }) });
     await middle.scrollIntoViewIfNeeded();
     await page.mouse.wheel(0, -100);
-    await page.waitForFunction(`!(${AT_BOTTOM})`);
+    await untilTrue(page, `!(${AT_BOTTOM})`);
     expect(await inView(page, middle)).toBe(true);
     await page.setViewportSize({ width: 390, height: 844 });
     await nextFrames(page);
@@ -336,7 +336,7 @@ describeBrowser('web UI: history, deliveries and health in Chromium', () => {
     // Pressed without scrolling up first (as a screen reader's browse mode may do, the view still at the bottom):
     // the view follows the focus to the first message added and stays there, not pulled back to the bottom.
     await page.reload();
-    await page.waitForFunction(AT_BOTTOM);
+    await untilTrue(page, AT_BOTTOM);
     await more.dispatchEvent('click');
     await thread.getByText('Old question 1', { exact: true }).waitFor();
     await nextFrames(page);
@@ -363,6 +363,15 @@ async function nextFrames(page: Page): Promise<void> {
 
 async function barHeights(page: Page, series: string): Promise<Array<[number, number]>> {
   return page.locator(`svg.chart rect.bar-${series}`).evaluateAll((bars) => bars.map((bar) => [Number(bar.getAttribute('data-count')), Number(bar.getAttribute('height'))] as [number, number]));
+}
+
+/**
+ * Waits until an expression is true in the page. Polled from the test (page.evaluate goes through the debugger, which
+ * the relay's Content-Security-Policy does not restrict): Playwright's waitForFunction re-evaluates a string with
+ * eval inside the page, which `script-src 'self'` refuses whenever the first check is false.
+ */
+async function untilTrue(page: Page, expression: string): Promise<void> {
+  await waitFor(expression, async () => Boolean(await page.evaluate(expression)));
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
